@@ -1,0 +1,47 @@
+"""Composition root of the analytics service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.analytics.api import router
+from services.analytics.consumers import enrolment_consumer
+from services.analytics.gauges import GaugeRefresher
+from shared.orgs.consumer import org_mirror_consumer
+from shared.service import ServiceContext, ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    refresher: list[GaugeRefresher] = []  # built once the pool exists
+
+    def mark_dirty(*_: object) -> None:
+        if refresher:
+            refresher[0].mark_dirty()
+
+    async def on_started(context: ServiceContext) -> None:
+        refresher.append(GaugeRefresher(context.pool))
+        refresher[0].start()
+
+    async def on_stopping(context: ServiceContext) -> None:
+        if refresher:
+            await refresher[0].stop()
+
+    definition = ServiceDefinition(
+        name="analytics",
+        title="EduHub analytics",
+        description="Live sector statistics kept from events: enrolment, nutrition, swimming, "
+        "eye health, results; teacher-shortage forecast; published statistics.",
+        migrations=Path(__file__).parent / "migrations",
+        publishes=[],
+        build_consumers=lambda: [
+            org_mirror_consumer("analytics", on_committed=mark_dirty),
+            enrolment_consumer(mark_dirty),
+        ],
+        routers=[router],
+        on_started=on_started,
+        on_stopping=on_stopping,
+    )
+    return create_service_app(definition, settings)

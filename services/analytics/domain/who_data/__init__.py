@@ -1,0 +1,1 @@
+"""WHO LMS growth tables (data only, see SOURCE.md), read by ``..growth``."""

@@ -1,0 +1,88 @@
+"""SQL of the analytics service, one function per query."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import asyncpg
+
+from services.analytics.domain.enrolment import Placement
+from shared.db.pool import Connection
+
+
+async def lock_placements(conn: Connection, learner_ids: Sequence[str]) -> dict[str, Placement]:
+    rows = await conn.fetch(
+        "SELECT learner_id, revision, school_id, school_year, grade, sex FROM learner_placement "
+        "WHERE learner_id = ANY($1::text[]) FOR UPDATE",
+        list(learner_ids),
+    )
+    return {
+        r["learner_id"]: Placement(
+            r["revision"], r["school_id"], r["school_year"], r["grade"], r["sex"]
+        )
+        for r in rows
+    }
+
+
+async def save_placements(conn: Connection, placements: Mapping[str, Placement]) -> None:
+    if not placements:
+        return
+    ids = list(placements)
+    await conn.execute(
+        """INSERT INTO learner_placement (learner_id, revision, school_id, school_year, grade, sex)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],
+                                $6::text[])
+           ON CONFLICT (learner_id) DO UPDATE SET revision = EXCLUDED.revision,
+               school_id = EXCLUDED.school_id, school_year = EXCLUDED.school_year,
+               grade = EXCLUDED.grade, sex = EXCLUDED.sex""",
+        ids,
+        [placements[i].revision for i in ids],
+        [placements[i].school_id for i in ids],
+        [placements[i].school_year for i in ids],
+        [placements[i].grade for i in ids],
+        [placements[i].sex for i in ids],
+    )
+
+
+async def add_to_counts(conn: Connection, deltas: Mapping[tuple[str, str], int]) -> None:
+    if not deltas:
+        return
+    cells = sorted(deltas)  # a fixed order avoids deadlocks between concurrent batches
+    await conn.execute(
+        """INSERT INTO school_enrolment (school_id, school_year, enrolled)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+           ON CONFLICT (school_id, school_year)
+           DO UPDATE SET enrolled = school_enrolment.enrolled + EXCLUDED.enrolled""",
+        [c[0] for c in cells],
+        [c[1] for c in cells],
+        [deltas[c] for c in cells],
+    )
+
+
+async def enrolment_under(conn: Connection, org_id: str) -> list[asyncpg.Record]:
+    """Maintained counts of every school at or below `org_id`, by school year."""
+    return await conn.fetch(
+        """WITH RECURSIVE subtree(org_id, depth) AS (
+               SELECT org_id, 0 FROM org_units WHERE org_id = $1
+               UNION ALL
+               SELECT o.org_id, s.depth + 1 FROM org_units o
+               JOIN subtree s ON o.parent_id = s.org_id WHERE s.depth < 16)
+           SELECT e.school_year, sum(e.enrolled)::bigint AS enrolled
+           FROM school_enrolment e JOIN subtree s ON s.org_id = e.school_id
+           GROUP BY e.school_year ORDER BY e.school_year""",
+        org_id,
+    )
+
+
+async def enrolment_by_commune(conn: Connection) -> list[asyncpg.Record]:
+    """Current enrolment per commune-level unit and per province (for the Prometheus gauges)."""
+    return await conn.fetch(
+        """SELECT coalesce(p.org_id, c.org_id, '') AS province,
+                  CASE WHEN c.kind = 'commune' THEN c.org_id ELSE '' END AS commune,
+                  sum(e.enrolled)::bigint AS enrolled
+           FROM school_enrolment e
+           JOIN org_units s ON s.org_id = e.school_id
+           LEFT JOIN org_units c ON c.org_id = s.parent_id
+           LEFT JOIN org_units p ON p.org_id = c.parent_id
+           GROUP BY 1, 2"""
+    )

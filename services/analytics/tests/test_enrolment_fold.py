@@ -1,0 +1,81 @@
+"""The enrolment fold: any order, any duplicates, same counts as a recount of the final state."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.analytics.domain.enrolment import Placement, fold_enrolments
+from shared.events.contracts.records import StudentEnrolled
+
+
+def event(learner: str, revision: int, school: str, year: str = "2025-2026") -> StudentEnrolled:
+    return StudentEnrolled(
+        enrolment_id=uuid.uuid4(),
+        learner_id=learner,
+        school_id=school,
+        school_year=year,
+        grade=3,
+        enrolled_on=date(2025, 9, 5),
+        revision=revision,
+    )
+
+
+def test_a_newer_revision_moves_the_learner():
+    first = fold_enrolments({}, [event("L1", 1, "A")])
+    assert first.deltas == Counter({("A", "2025-2026"): 1})
+    second = fold_enrolments(first.placements, [event("L1", 2, "B")])
+    assert second.deltas == Counter({("A", "2025-2026"): -1, ("B", "2025-2026"): 1})
+    assert second.placements["L1"] == Placement(2, "B", "2025-2026", 3, None)
+
+
+def test_stale_and_duplicate_events_change_nothing():
+    state = {"L1": Placement(3, "B", "2025-2026", 3, None)}
+    result = fold_enrolments(state, [event("L1", 2, "A"), event("L1", 3, "C")])
+    assert result.deltas == Counter()
+    assert result.placements == {}
+
+
+def test_moves_within_one_batch_net_out():
+    result = fold_enrolments({}, [event("L1", 1, "A"), event("L1", 2, "B"), event("L2", 1, "A")])
+    assert result.deltas == Counter({("A", "2025-2026"): 1, ("B", "2025-2026"): 1})
+
+
+learners = st.sampled_from(["L1", "L2", "L3", "L4"])
+schools = st.sampled_from(["A", "B", "C"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    history=st.lists(st.tuples(learners, schools), min_size=1, max_size=30),
+    data=st.data(),
+)
+def test_any_delivery_order_with_duplicates_equals_a_recount(history, data):
+    revisions: Counter[str] = Counter()
+    events = []
+    for learner, school in history:
+        revisions[learner] += 1
+        events.append(event(learner, revisions[learner], school))
+    deliveries = data.draw(st.permutations(events + data.draw(st.lists(st.sampled_from(events)))))
+    batch_sizes = data.draw(st.lists(st.integers(1, 7), min_size=1, max_size=10))
+
+    state: dict[str, Placement] = {}
+    counts: Counter[tuple[str, str]] = Counter()
+    position, size_index = 0, 0
+    while position < len(deliveries):
+        size = batch_sizes[size_index % len(batch_sizes)]
+        batch = deliveries[position : position + size]
+        result = fold_enrolments(state, batch)
+        state.update(result.placements)
+        counts.update(result.deltas)
+        position += size
+        size_index += 1
+
+    final = {e.learner_id: e for e in events}  # the last event of each learner wins
+    recount = Counter((e.school_id, e.school_year) for e in final.values())
+    assert +counts == recount
+    assert all(v >= 0 for v in counts.values())

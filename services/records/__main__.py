@@ -1,0 +1,4 @@
+from services.records.app import create_app
+from shared.service import run_service
+
+run_service(create_app)

@@ -1,0 +1,27 @@
+"""Composition root of the records service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.records.api import router
+from shared.events.contracts.records import StudentEnrolled
+from shared.orgs.consumer import org_mirror_consumer
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import ServiceSettings
+
+DEFINITION = ServiceDefinition(
+    name="records",
+    title="EduHub records",
+    description="Enrolment and transfers, classes, staff, gradebooks, health checks, facilities.",
+    migrations=Path(__file__).parent / "migrations",
+    publishes=[StudentEnrolled],
+    build_consumers=lambda: [org_mirror_consumer("records")],
+    routers=[router],
+)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings)

@@ -1,0 +1,210 @@
+"""Idempotent event consumption: at-least-once from Kafka, effectively-once into PostgreSQL.
+
+For every batch of Kafka records:
+1. decode each record against the contracts the consumer understands; a record that is not a
+   valid event goes to `<topic>.dlq` with headers naming the error and where it came from;
+2. in ONE database transaction: claim the event ids in the inbox, hand only the new ones to the
+   handler, commit;
+3. only then does the Kafka subscription commit the offsets (FastStream, NACK_ON_ERROR policy).
+
+If the handler fails on a batch, the batch is retried one event at a time so that a single bad
+event cannot block the others; an event that keeps failing goes to the dead-letter topic. A
+failure of the database or broker itself is not the event's fault: the batch is not committed
+and will be delivered again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from shared.consumer.inbox import claim_new
+from shared.db.pool import Connection
+from shared.events.envelope import (
+    CloudEvent,
+    EventData,
+    EventDecodeError,
+    dead_letter_topic,
+    decode_event,
+)
+from shared.kafka import EventProducer, OutgoingMessage
+from shared.observability import metrics
+from shared.observability.logging import event_context
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class TransientFailure(RuntimeError):
+    """The infrastructure failed, not the event: do not commit offsets, let Kafka redeliver."""
+
+
+@dataclass(frozen=True)
+class ConsumedRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    envelope: CloudEvent
+    data: EventData
+    record: ConsumedRecord
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.envelope.id
+
+
+Handler = Callable[[Connection, list[IncomingEvent]], Awaitable[None]]
+
+
+class EventConsumer:
+    """One consumer group: the contracts it reads and the handler that applies them."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        name: str,
+        contracts: Sequence[type[EventData]],
+        handler: Handler,
+        description: str,
+        max_attempts: int = 3,
+        on_committed: Callable[[list[IncomingEvent]], None] | None = None,
+    ) -> None:
+        self.service = service
+        self.name = name
+        self.group_id = f"{service}.{name}"
+        self.contracts = {(c.EVENT_TYPE, c.VERSION): c for c in contracts}
+        self.topics = sorted({c.topic() for c in contracts})
+        self.handler = handler
+        self.description = description
+        self.max_attempts = max_attempts
+        self.on_committed = on_committed  # runs after the database commit, e.g. to refresh gauges
+        self.pool: asyncpg.Pool | None = None
+        self.producer: EventProducer | None = None
+
+    def bind(self, pool: asyncpg.Pool, producer: EventProducer) -> None:
+        self.pool = pool
+        self.producer = producer
+
+    async def process(self, records: Sequence[ConsumedRecord]) -> None:
+        """Apply one batch; returns normally when every record is applied, skipped as a
+        duplicate or dead-lettered (so the offsets may be committed)."""
+        events: list[IncomingEvent] = []
+        seen: set[uuid.UUID] = set()
+        for record in records:
+            try:
+                envelope, data = decode_event(record.value, self.contracts)
+            except EventDecodeError as exc:
+                await self._dead_letter(record, f"invalid event: {exc}")
+                continue
+            if envelope.id in seen:  # the same event twice in one batch
+                self._count(record.topic, "duplicate")
+                continue
+            seen.add(envelope.id)
+            events.append(IncomingEvent(envelope, data, record))
+        if not events:
+            return
+        try:
+            await self._apply(events)
+        except TRANSIENT_ERRORS as exc:
+            raise TransientFailure(str(exc)) from exc
+        except Exception:
+            if len(events) == 1:
+                await self._apply_alone(events[0])
+                return
+            log.warning("batch of %d failed; applying its events one by one", len(events))
+            for event in events:
+                await self._apply_alone(event)
+
+    async def _apply_alone(self, event: IncomingEvent) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._apply([event])
+                return
+            except TRANSIENT_ERRORS as exc:
+                raise TransientFailure(str(exc)) from exc
+            except Exception as exc:
+                with event_context(str(event.id)):
+                    log.warning(
+                        "handler failed (attempt %d/%d): %r", attempt, self.max_attempts, exc
+                    )
+                self._count(event.record.topic, "retried")
+                if attempt == self.max_attempts:
+                    await self._dead_letter(event.record, f"handler failed: {exc!r}")
+                    return
+                await asyncio.sleep(0.05 * 2**attempt)
+
+    async def _apply(self, events: list[IncomingEvent]) -> None:
+        assert self.pool is not None, "consumer not bound to a pool"
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh_ids = await claim_new(
+                conn, self.group_id, [(e.id, e.record.topic) for e in events]
+            )
+            fresh = [e for e in events if e.id in fresh_ids]
+            if fresh:
+                await self.handler(conn, fresh)
+        if fresh and self.on_committed:
+            self.on_committed(fresh)
+        now = datetime.now(UTC)
+        for event in events:
+            outcome = "applied" if event.id in fresh_ids else "duplicate"
+            self._count(event.record.topic, outcome)
+            if outcome == "applied":
+                delay = (now - event.envelope.time).total_seconds()
+                metrics.EVENT_TO_EFFECT.labels(service=self.service).observe(max(delay, 0.0))
+
+    async def _dead_letter(self, record: ConsumedRecord, reason: str) -> None:
+        assert self.producer is not None, "consumer not bound to a producer"
+        log.error(
+            "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
+        )
+        headers = (
+            ("eduhub-error", reason[:2000].encode()),
+            ("eduhub-source-topic", record.topic.encode()),
+            ("eduhub-source-partition", str(record.partition).encode()),
+            ("eduhub-source-offset", str(record.offset).encode()),
+            ("eduhub-consumer", self.group_id.encode()),
+            ("eduhub-failed-at", datetime.now(UTC).isoformat().encode()),
+        )
+        key = (record.key or b"").decode(errors="replace")
+        try:
+            await self.producer.send_all(
+                [OutgoingMessage(dead_letter_topic(record.topic), key, record.value, headers)]
+            )
+        except Exception as exc:
+            # Without the DLQ copy we must not move past the record.
+            raise TransientFailure(f"dead-letter publish failed: {exc!r}") from exc
+        self._count(record.topic, "dead_lettered")
+
+    def _count(self, topic: str, outcome: str) -> None:
+        metrics.EVENTS_CONSUMED.labels(service=self.service, topic=topic, outcome=outcome).inc()
+
+
+async def backoff_after_transient(started: float, *, minimum: float = 1.0) -> None:
+    """Slow the redelivery loop when the database or broker is down."""
+    elapsed = time.monotonic() - started
+    if elapsed < minimum:
+        await asyncio.sleep(minimum - elapsed)

@@ -1,0 +1,53 @@
+"""Events published by the identity service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.events.envelope import EventData
+
+OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+OrgKind = Literal["province", "commune", "school", "daycare_group"]
+SchoolType = Literal[
+    "nursery",  # nhà trẻ
+    "kindergarten",  # mẫu giáo
+    "preschool",  # mầm non
+    "primary",  # tiểu học, grades 1-5
+    "lower_secondary",  # THCS, grades 6-9
+    "upper_secondary",  # THPT, grades 10-12
+    "multi_level",  # liên cấp
+    "continuing_education",  # GDNN-GDTX centre
+    "family_daycare",  # nhóm trẻ độc lập
+]
+
+
+class OrgChanged(EventData):
+    """An organisation unit was created or changed (renamed, moved, merged, closed).
+
+    `revision` grows by one with every change of the unit, so a consumer keeps the newest
+    state whatever order deliveries arrive in. History stays in identity; consumers usually
+    keep only the current state, or the validity interval when they need dated lookups.
+    """
+
+    EVENT_TYPE = "identity.org.changed"
+    VERSION = 1
+
+    org_id: OrgId
+    revision: int = Field(ge=1)
+    change: Literal["created", "updated", "renamed", "moved", "merged", "closed"]
+    kind: OrgKind
+    name: str = Field(min_length=1, max_length=300)
+    parent_id: OrgId | None = None
+    agency_code: str | None = Field(default=None, pattern=r"^[A-Z0-9.]{1,35}$")
+    commune_type: Literal["phuong", "xa", "dac_khu"] | None = None
+    school_type: SchoolType | None = None
+    ownership: Literal["public", "private"] | None = None
+    valid_from: date
+    valid_to: date | None = None
+    merged_into: OrgId | None = None
+
+    def subject(self) -> str:
+        return self.org_id

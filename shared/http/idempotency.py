@@ -1,0 +1,73 @@
+"""`Idempotency-Key` for POST requests: a retried request gets the first answer, not a second
+effect. The answer is stored in the same transaction as the effect, so either both exist or
+neither does; concurrent requests with one key are serialised by an advisory lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from shared.db.pool import Connection
+from shared.http.problems import Problem
+
+Action = Callable[[Connection], Awaitable[tuple[int, Any]]]
+
+
+def request_fingerprint(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
+
+
+async def run_idempotent(
+    pool: asyncpg.Pool,
+    *,
+    principal: str,
+    key: str | None,
+    method: str,
+    path: str,
+    body: Any,
+    action: Action,
+) -> tuple[int, Any, bool]:
+    """Run `action` in a transaction once per (principal, key). Returns (status, body, replayed)."""
+    async with pool.acquire() as conn, conn.transaction():
+        if key is None:
+            status, response = await action(conn)
+            return status, response, False
+        if not 1 <= len(key) <= 200:
+            raise Problem(400, "Bad Idempotency-Key", "the key must be 1 to 200 characters")
+        fingerprint = request_fingerprint(method, path, body)
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{principal}|{key}"
+        )
+        stored = await conn.fetchrow(
+            "SELECT request_hash, status_code, response_body FROM idempotency_keys "
+            "WHERE principal = $1 AND key = $2",
+            principal,
+            key,
+        )
+        if stored is not None:
+            if stored["request_hash"] != fingerprint:
+                raise Problem(
+                    422,
+                    "Idempotency-Key reused",
+                    "this Idempotency-Key was already used for a different request",
+                )
+            return stored["status_code"], stored["response_body"], True
+        status, response = await action(conn)
+        await conn.execute(
+            "INSERT INTO idempotency_keys "
+            "(principal, key, method, path, request_hash, status_code, response_body) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            principal,
+            key,
+            method,
+            path,
+            fingerprint,
+            status,
+            response,
+        )
+        return status, response, False

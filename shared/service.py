@@ -1,0 +1,326 @@
+"""The composition root shared by every service: one process serving HTTP and its consumers.
+
+`create_service_app` builds, from a ServiceDefinition, a FastAPI app whose lifespan opens the
+database pool, applies migrations, creates topics, starts the outbox relay, starts the Kafka
+subscriptions and the lag monitor, and closes all of it in reverse order. Nothing does IO at
+import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import create_model
+
+from shared.auth import TokenVerifier
+from shared.consumer.runner import (
+    ConsumedRecord,
+    EventConsumer,
+    TransientFailure,
+    backoff_after_transient,
+)
+from shared.db.migrations import migrate
+from shared.db.pool import create_pool
+from shared.events.envelope import CloudEvent, EventData, dead_letter_topic
+from shared.http.problems import install_problem_handlers
+from shared.kafka import EventProducer, ensure_topics
+from shared.observability import metrics
+from shared.observability.logging import configure_logging, reset_request_id, set_request_id
+from shared.outbox.relay import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """What handlers need at run time; built in the lifespan, reachable as app.state.context."""
+
+    name: str
+    settings: ServiceSettings
+    verifier: TokenVerifier
+    pool: asyncpg.Pool = field(init=False)
+    producer: EventProducer = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    description: str
+    migrations: Path
+    publishes: Sequence[type[EventData]]
+    build_consumers: Callable[[], list[EventConsumer]]
+    routers: Sequence[APIRouter]
+    on_started: Callable[[ServiceContext], Awaitable[None]] | None = None
+    on_stopping: Callable[[ServiceContext], Awaitable[None]] | None = None
+    version: str = "0.1.0"
+
+
+def envelope_model(contract: type[EventData]) -> type[CloudEvent]:
+    """A CloudEvent whose `data` is the contract: the payload shown in the AsyncAPI document."""
+    return create_model(
+        f"{contract.__name__}Event",
+        __base__=CloudEvent,
+        __doc__=contract.__doc__,
+        data=(contract, ...),
+    )
+
+
+def subscribe_consumer(broker: KafkaBroker, consumer: EventConsumer, *, max_records: int) -> None:
+    async def on_batch(message: KafkaMessage) -> None:
+        started = time.monotonic()
+        raw = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        try:
+            await consumer.process(
+                [ConsumedRecord(r.topic, r.partition, r.offset, r.key, r.value) for r in records]
+            )
+        except TransientFailure:
+            log.warning("transient failure in %s; the batch will be redelivered", consumer.group_id)
+            await backoff_after_transient(started)
+            raise
+
+    on_batch.__name__ = consumer.name.replace("-", "_")
+    broker.subscriber(
+        *consumer.topics,
+        group_id=consumer.group_id,
+        batch=True,
+        max_records=max_records,
+        # Offsets are committed after process() returns, i.e. after the database commit; on an
+        # exception the batch's partitions are rewound and the records delivered again.
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        title=f"{consumer.group_id}:subscribe",
+        description=consumer.description,
+    )(on_batch)
+
+
+def _document_publisher(broker: KafkaBroker, contract: type[EventData]) -> None:
+    broker.publisher(
+        contract.topic(),
+        title=f"{contract.topic()}:publish",
+        description=(contract.__doc__ or "").strip(),
+        schema=envelope_model(contract),
+    )
+
+
+async def _monitor_lag(settings: ServiceSettings, service: str, consumers: list[EventConsumer]):
+    """Every few seconds: how far behind the end of each topic every consumer group is."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    await probe.start()
+    try:
+        while True:
+            for consumer in consumers:
+                with contextlib.suppress(Exception):
+                    committed = await admin.list_consumer_group_offsets(consumer.group_id)
+                    partitions = [
+                        TopicPartition(t, p)
+                        for t in consumer.topics
+                        for p in (probe.partitions_for_topic(t) or set())
+                    ]
+                    ends = await probe.end_offsets(partitions) if partitions else {}
+                    per_topic: dict[str, int] = {}
+                    for tp, end in ends.items():
+                        done = committed.get(tp)
+                        position = done.offset if done is not None and done.offset >= 0 else 0
+                        per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(end - position, 0)
+                    for topic, lag in per_topic.items():
+                        metrics.CONSUMER_LAG.labels(
+                            service=service, group=consumer.group_id, topic=topic
+                        ).set(lag)
+            await asyncio.sleep(5)
+    finally:
+        await probe.stop()
+        await admin.close()
+
+
+def create_service_app(
+    definition: ServiceDefinition, settings: ServiceSettings | None = None
+) -> FastAPI:
+    settings = settings or ServiceSettings()  # type: ignore[call-arg]
+    verifier = (
+        TokenVerifier.from_file(
+            settings.jwt_public_key_file, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+        if settings.jwt_public_key_file
+        else TokenVerifier(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            jwks_url=settings.jwt_jwks_url,
+        )
+    )
+    context = ServiceContext(name=definition.name, settings=settings, verifier=verifier)
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"eduhub-{definition.name}",
+        logger=logging.getLogger(f"faststream.{definition.name}"),
+        log_level=logging.DEBUG,  # one line per batch is too much at INFO
+    )
+    consumers = definition.build_consumers()
+    for consumer in consumers:
+        subscribe_consumer(broker, consumer, max_records=settings.consumer_batch_size)
+    for contract in definition.publishes:
+        _document_publisher(broker, contract)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+        async with context.pool.acquire() as conn:
+            applied = await migrate(conn, definition.name, definition.migrations)
+        if applied:
+            log.info("applied migrations", extra={"migrations": applied})
+        topics = {c.topic() for c in definition.publishes}
+        for consumer in consumers:
+            topics |= set(consumer.topics)
+        topics |= {dead_letter_topic(t) for c in consumers for t in c.topics}
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            topics,
+            partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+        )
+        context.producer = EventProducer(
+            settings.kafka_bootstrap_servers,
+            idempotent=settings.kafka_idempotent_producer,
+            client_id=f"eduhub-{definition.name}-producer",
+        )
+        await context.producer.start()
+        context.relay = OutboxRelay(
+            database_url=settings.database_url,
+            producer=context.producer,
+            service=definition.name,
+            batch_size=settings.outbox_batch_size,
+        )
+        context.relay.start()
+        for consumer in consumers:
+            consumer.bind(context.pool, context.producer)
+        await broker.start()
+        lag_task = asyncio.create_task(_monitor_lag(settings, definition.name, consumers))
+        if definition.on_started:
+            await definition.on_started(context)
+        log.info("service started", extra={"port": settings.http_port})
+        try:
+            yield
+        finally:
+            if definition.on_stopping:
+                await definition.on_stopping(context)
+            lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await lag_task
+            await broker.stop()
+            await context.relay.stop()
+            await context.producer.stop()
+            await context.pool.close()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_problem_handlers(app)
+    _install_platform_routes(app, definition, broker, context)
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def _install_platform_routes(
+    app: FastAPI, definition: ServiceDefinition, broker: KafkaBroker, context: ServiceContext
+) -> None:
+    service = definition.name
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
+        token = set_request_id(request.headers.get("x-request-id"))
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.HTTP_REQUESTS.labels(service, request.method, template, response.status_code).inc()
+        metrics.HTTP_LATENCY.labels(service, template).observe(time.perf_counter() - started)
+        reset_request_id(token)
+        return response
+
+    @app.get("/healthz", tags=["platform"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", tags=["platform"], summary="Readiness: database and broker reachable")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with context.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"failing: {exc!r}"
+        checks["broker"] = "ok" if broker.running else "not connected"
+        checks["outbox_relay"] = "leader" if context.relay.is_leader else "standby"
+        ready = checks["database"] == "ok" and checks["broker"] == "ok"
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["platform"], summary="Prometheus metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    def specification() -> Any:
+        return AsyncAPI(
+            broker,
+            title=f"{definition.title} events",
+            version=definition.version,
+            description=(
+                "Kafka topics this service publishes and consumes. Every message is a "
+                "CloudEvents 1.0 envelope (JSON structured mode); the message key is the "
+                "envelope's `subject`."
+            ),
+        ).to_specification()
+
+    @app.get("/asyncapi.json", tags=["platform"], summary="AsyncAPI document of the events")
+    async def asyncapi_json() -> Response:
+        return Response(specification().to_json(), media_type="application/json")
+
+    @app.get("/asyncapi", tags=["platform"], summary="AsyncAPI page", response_class=HTMLResponse)
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(specification()))
+
+
+def run_service(app_factory: Callable[[], FastAPI]) -> None:
+    """Entry point of `python -m services.<name>`: settings from the environment, then uvicorn."""
+    import uvicorn
+
+    settings = ServiceSettings()  # type: ignore[call-arg]
+    app = app_factory()
+    configure_logging(app.state.context.name, settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

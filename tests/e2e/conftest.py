@@ -1,0 +1,65 @@
+"""The real platform for end-to-end tests: the four services as separate processes, on the
+session's PostgreSQL and broker (see the root conftest for which broker)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.localstack.stack import SERVICES, RunningStack, StackConfig, port_in_use, start_stack
+
+
+def _free_port_base() -> int:
+    for _ in range(50):
+        base = random.randint(20_000, 40_000)
+        if not any(port_in_use(base + i) for i in range(len(SERVICES))):
+            return base
+    raise RuntimeError("no four consecutive free ports")
+
+
+@dataclass
+class Platform:
+    stack: RunningStack
+
+    def url(self, service: str) -> str:
+        return self.stack.config.url_of(service)
+
+    def client(self, role: str = "department", org: str = "HP") -> httpx.Client:
+        token = self.stack.token(role=role, org_id=org, subject=f"e2e-{role}")
+        return httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def database_url(self, service: str) -> str:
+        return self.stack.database_url_of(service)
+
+
+@pytest.fixture(scope="session")
+def platform(work_dir: Path, pg_server_url: str, kafka) -> Iterator[Platform]:
+    config = StackConfig(
+        home=work_dir / "platform",
+        http_port_base=_free_port_base(),
+        database_url=pg_server_url,
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        seed=False,
+        database_prefix=f"e2e_{uuid.uuid4().hex[:6]}_",
+    )
+    stack = start_stack(config, say=lambda line: None)
+    platform = Platform(stack)
+    with platform.client() as api:
+        response = api.post(
+            f"{platform.url('identity')}/orgs",
+            json={
+                "org_id": "HP",
+                "kind": "province",
+                "name": "Thành phố Hải Phòng",
+                "valid_from": "2025-07-01",
+            },
+        )
+        assert response.status_code in (201, 409), response.text
+    yield platform
+    stack.stop()
