@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,8 @@ from shared.events.schemas import compatibility_problems, current_schema, schema
 CONTRACTS = {(c.EVENT_TYPE, c.VERSION): c for c in ALL_CONTRACTS}
 
 
-def enrolled(**overrides):
-    fields = dict(
+def enrolled(**overrides: Any) -> StudentEnrolled:
+    fields: dict[str, Any] = dict(
         enrolment_id=uuid.uuid4(),
         learner_id="L1",
         school_id="S1",
