@@ -58,7 +58,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 def work_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="eduhub-test-"))
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if os.environ.get("EDUHUB_TEST_KEEP"):  # keep logs and data for a post-mortem
+        print(f"\nkept test work directory {path}")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

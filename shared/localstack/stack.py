@@ -9,6 +9,7 @@ the demo data and prints where everything is. Ctrl-C stops it all in reverse ord
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -249,21 +250,33 @@ def run_until_interrupted(stack: RunningStack, say: Callable[[str], None] = prin
         stopping = True
 
     signal.signal(signal.SIGTERM, request_stop)
+    failed = False
     try:
         while not stopping:
             for service, process in stack.processes.items():
                 if process.poll() is not None:
-                    say(
+                    _say_quietly(
+                        say,
                         f"{service} exited with code {process.returncode}:\n"
-                        + tail(stack.config.home / "logs" / f"{service}.log")
+                        + tail(stack.config.home / "logs" / f"{service}.log"),
                     )
+                    failed = True
                     stopping = True
                     break
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    say("Stopping services, broker and database...")
-    failed = any(p.poll() not in (None, 0) for p in stack.processes.values())
-    stack.stop()
-    say("Stopped.")
+    finally:
+        # Whatever ended the loop (Ctrl-C, SIGTERM, a closed terminal), stop the children; a
+        # second Ctrl-C must not cut the shutdown short and leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _say_quietly(say, "Stopping services, broker and database...")
+        stack.stop()
+        _say_quietly(say, "Stopped.")
     return 1 if failed else 0
+
+
+def _say_quietly(say: Callable[[str], None], line: str) -> None:
+    """Print if anyone still listens: with `make up | tee`, Ctrl-C kills tee before us."""
+    with contextlib.suppress(BrokenPipeError, OSError):
+        say(line)

@@ -12,7 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.localstack.stack import SERVICES, RunningStack, StackConfig, port_in_use, start_stack
+from shared.localstack.stack import (
+    SERVICES,
+    RunningStack,
+    StackConfig,
+    port_in_use,
+    start_stack,
+    tail,
+)
 
 
 def _free_port_base() -> int:
@@ -62,4 +69,10 @@ def platform(work_dir: Path, pg_server_url: str, kafka) -> Iterator[Platform]:
         )
         assert response.status_code in (201, 409), response.text
     yield platform
+    for service, process in stack.processes.items():
+        if process.poll() is not None:  # a service that died mid-run explains many failures
+            print(
+                f"\n{service} had exited with {process.returncode}:\n"
+                + tail(config.home / "logs" / f"{service}.log", 60)
+            )
     stack.stop()
