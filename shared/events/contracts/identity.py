@@ -51,3 +51,29 @@ class OrgChanged(EventData):
 
     def subject(self) -> str:
         return self.org_id
+
+
+PersonKind = Literal["learner", "teacher", "staff"]
+
+
+class PersonRegistered(EventData):
+    """A learner, teacher or staff member entered the sector and got a lifelong sector ID.
+
+    Names, personal numbers and guardians stay in identity (data minimisation, Law 91/2025):
+    consumers get what statistics need and ask identity's API, audited, for the rest.
+    """
+
+    EVENT_TYPE = "identity.person.registered"
+    VERSION = 1
+
+    sector_id: str = Field(pattern=r"^(HS|GV|NV)-\d{2}-\d{4}-\d{7}-\d$")
+    revision: int = Field(ge=1)
+    kind: PersonKind
+    org_id: OrgId
+    birth_date: date
+    sex: Literal["male", "female"]
+    has_personal_number: bool
+    verification_status: Literal["unverified", "verified", "mismatch", "not_found"]
+
+    def subject(self) -> str:
+        return self.sector_id

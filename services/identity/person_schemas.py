@@ -1,0 +1,53 @@
+"""HTTP models of the person registry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.contracts.identity import OrgId
+
+
+class PersonCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["learner", "teacher", "staff"]
+    full_name: str = Field(min_length=2, max_length=200, examples=["Nguyễn Thị Ánh"])
+    birth_date: date
+    sex: Literal["male", "female"]
+    personal_number: str | None = Field(
+        default=None, description="12-digit personal identification number (CCCD), if known"
+    )
+    birthplace: str | None = Field(default=None, max_length=200)
+    guardian_name: str | None = Field(default=None, max_length=200)
+    org_id: OrgId = Field(description="The school or unit registering the person")
+
+
+class PersonPublic(BaseModel):
+    sector_id: str
+    kind: str
+    full_name: str
+    birth_date: date
+    sex: str
+    personal_number: str | None
+    birthplace: str | None
+    guardian_name: str | None
+    org_id: str
+    verification_status: str
+    revision: int
+    merged_into: str | None
+
+
+class PersonPage(BaseModel):
+    items: list[PersonPublic]
+    next_cursor: str | None
+
+
+class AuditEntry(BaseModel):
+    at: str
+    actor: str
+    actor_role: str
+    actor_org: str
+    action: str
