@@ -236,24 +236,30 @@ def outbox_replay(
 @click.option("--database-url", help="The service's database (default: $DATABASE_URL).")
 @click.option("--retention-days", type=int, default=30, show_default=True)
 def outbox_prune(database_url: str | None, retention_days: int) -> None:
-    """Delete published outbox rows and inbox ids older than the retention period."""
+    """Delete published outbox rows, and inbox ids and idempotency answers kept longer than
+    the retention period (the inbox keeps 15 days more, so a replay of the retained log is
+    still recognised)."""
     import asyncpg
 
     from shared.consumer.inbox import prune as prune_inbox
+    from shared.http.idempotency import prune as prune_idempotency
     from shared.outbox.relay import prune_published
 
-    async def run() -> tuple[int, int]:
+    async def run() -> tuple[int, int, int]:
         conn = await asyncpg.connect(_database_url(database_url))
         try:
             return (
                 await prune_published(conn, retention_days=retention_days),
-                await prune_inbox(conn, retention_days=retention_days),
+                await prune_inbox(conn, retention_days=retention_days + 15),
+                await prune_idempotency(conn, retention_days=retention_days),
             )
         finally:
             await conn.close()
 
-    outbox_rows, inbox_rows = asyncio.run(run())
-    click.echo(f"pruned {outbox_rows} outbox rows and {inbox_rows} inbox ids")
+    outbox_rows, inbox_rows, answers = asyncio.run(run())
+    click.echo(
+        f"pruned {outbox_rows} outbox rows, {inbox_rows} inbox ids, {answers} idempotency answers"
+    )
 
 
 def _load_plugins() -> None:

@@ -4,7 +4,6 @@ dead-letter path, and topic creation."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,10 +27,12 @@ class EventProducer:
     """An aiokafka producer that waits for every message to be acknowledged by all in-sync
     replicas (acks=all) before reporting success.
 
-    Order per key holds because aiokafka never has two batches of one partition in flight at
-    once, and a key always maps to the same partition. The idempotent producer is off unless
-    configured: the embedded broker does not support it, and the design does not need it
-    (consumers deduplicate by event id).
+    Order per key holds while sends succeed (aiokafka keeps one batch per partition in flight
+    and a key always maps to one partition). After a failed send the relay re-sends the whole
+    batch, so without the idempotent producer an older event of a key can land after a newer
+    one: consumers therefore keep the newest `revision` and never rely on arrival order alone.
+    Turn the idempotent producer on for Apache Kafka (KAFKA_IDEMPOTENT_PRODUCER=true); the
+    embedded broker does not support it.
     """
 
     def __init__(
@@ -87,14 +88,21 @@ async def ensure_topics(
         missing = [t for t in wanted if t not in existing]
         if not missing:
             return
-        # Another service may create the same topic (a shared .dlq) at the same moment.
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(
-                [
-                    NewTopic(t, num_partitions=partitions, replication_factor=replication_factor)
-                    for t in missing
-                ]
-            )
+        response = await admin.create_topics(
+            [
+                NewTopic(t, num_partitions=partitions, replication_factor=replication_factor)
+                for t in missing
+            ]
+        )
+        # aiokafka reports per-topic errors in the response instead of raising.
+        failures = [
+            f"{topic}: error {code} {message or ''}".strip()
+            for topic, code, *rest in getattr(response, "topic_errors", [])
+            for message in [rest[0] if rest else None]
+            if code not in (0, TopicAlreadyExistsError.errno)
+        ]
+        if failures:
+            raise RuntimeError("could not create topics: " + "; ".join(failures))
         log.info("created topics", extra={"topics": missing})
     finally:
         await admin.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -87,6 +88,29 @@ def envelope_model(contract: type[EventData]) -> type[CloudEvent]:
     )
 
 
+async def _tolerant_parser(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream decodes every header as UTF-8 before our handler runs; one foreign binary
+    header would make the whole batch fail outside the handler, be logged, and be skipped
+    without a rewind. Make headers decodable so every record reaches the DLQ logic."""
+    batch = records if isinstance(records, tuple) else (records,)
+    cleaned = tuple(
+        dataclasses.replace(
+            record,
+            headers=[
+                (name, (value or b"").decode("utf-8", errors="replace").encode())
+                for name, value in (record.headers or [])
+            ],
+        )
+        for record in batch
+    )
+    return await original(cleaned if isinstance(records, tuple) else cleaned[0])
+
+
+async def _raw_body(message: Any) -> Any:
+    """Never let FastStream parse bodies (a body that is not JSON must reach our DLQ logic)."""
+    return message.body
+
+
 def subscribe_consumer(broker: KafkaBroker, consumer: EventConsumer, *, max_records: int) -> None:
     async def on_batch(message: KafkaMessage) -> None:
         started = time.monotonic()
@@ -111,6 +135,8 @@ def subscribe_consumer(broker: KafkaBroker, consumer: EventConsumer, *, max_reco
         # exception the batch's partitions are rewound and the records delivered again.
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        parser=_tolerant_parser,
+        decoder=_raw_body,
         title=f"{consumer.group_id}:subscribe",
         description=consumer.description,
     )(on_batch)
@@ -125,36 +151,67 @@ def _document_publisher(broker: KafkaBroker, contract: type[EventData]) -> None:
     )
 
 
-async def _monitor_lag(settings: ServiceSettings, service: str, consumers: list[EventConsumer]):
+async def _monitor_lag(
+    settings: ServiceSettings, service: str, consumers: list[EventConsumer]
+) -> None:
     """Every few seconds: how far behind the end of each topic every consumer group is."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    await probe.start()
-    try:
-        while True:
-            for consumer in consumers:
-                with contextlib.suppress(Exception):
-                    committed = await admin.list_consumer_group_offsets(consumer.group_id)
-                    partitions = [
-                        TopicPartition(t, p)
-                        for t in consumer.topics
-                        for p in (probe.partitions_for_topic(t) or set())
-                    ]
-                    ends = await probe.end_offsets(partitions) if partitions else {}
-                    per_topic: dict[str, int] = {}
-                    for tp, end in ends.items():
-                        done = committed.get(tp)
-                        position = done.offset if done is not None and done.offset >= 0 else 0
-                        per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(end - position, 0)
-                    for topic, lag in per_topic.items():
-                        metrics.CONSUMER_LAG.labels(
-                            service=service, group=consumer.group_id, topic=topic
-                        ).set(lag)
-            await asyncio.sleep(5)
-    finally:
-        await probe.stop()
-        await admin.close()
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        try:
+            await admin.start()
+            await probe.start()
+            while True:
+                for consumer in consumers:
+                    await _record_lag(admin, probe, service, consumer)
+                await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("lag monitor failed; restarting it in 30 s", exc_info=True)
+            await asyncio.sleep(30)
+        finally:
+            with contextlib.suppress(Exception):
+                await probe.stop()
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+
+async def _record_lag(
+    admin: AIOKafkaAdminClient, probe: AIOKafkaConsumer, service: str, consumer: EventConsumer
+) -> None:
+    committed = await admin.list_consumer_group_offsets(consumer.group_id)
+    partitions = [
+        TopicPartition(t, p)
+        for t in consumer.topics
+        for p in (probe.partitions_for_topic(t) or set())
+    ]
+    ends = await probe.end_offsets(partitions) if partitions else {}
+    per_topic: dict[str, int] = {}
+    for tp, end in ends.items():
+        done = committed.get(tp)
+        position = done.offset if done is not None and done.offset >= 0 else 0
+        per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(end - position, 0)
+    for topic, lag in per_topic.items():
+        metrics.CONSUMER_LAG.labels(service=service, group=consumer.group_id, topic=topic).set(lag)
+
+
+async def _prune_periodically(context: ServiceContext) -> None:
+    """Hourly: drop published events, applied ids and idempotency answers past retention."""
+    from shared.consumer.inbox import prune as prune_inbox
+    from shared.http.idempotency import prune as prune_idempotency
+    from shared.outbox.relay import prune_published
+
+    settings = context.settings
+    while True:
+        try:
+            async with context.pool.acquire() as conn:
+                await prune_published(conn, retention_days=settings.outbox_retention_days)
+                await prune_inbox(conn, retention_days=settings.inbox_retention_days)
+                await prune_idempotency(conn, retention_days=settings.outbox_retention_days)
+        except Exception:
+            log.warning("pruning failed; will try again in an hour", exc_info=True)
+        await asyncio.sleep(3600)
 
 
 def create_service_app(
@@ -178,6 +235,7 @@ def create_service_app(
         client_id=f"eduhub-{definition.name}",
         logger=logging.getLogger(f"faststream.{definition.name}"),
         log_level=logging.DEBUG,  # one line per batch is too much at INFO
+        graceful_timeout=15.0,  # let the batch in hand finish before the subscription stops
     )
     consumers = definition.build_consumers()
     for consumer in consumers:
@@ -188,8 +246,12 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
-        async with context.pool.acquire() as conn:
-            applied = await migrate(conn, definition.name, definition.migrations)
+        # A dedicated connection without the pool's command timeout: an index build may be long.
+        migration_conn = await asyncpg.connect(settings.database_url)
+        try:
+            applied = await migrate(migration_conn, definition.name, definition.migrations)
+        finally:
+            await migration_conn.close()
         if applied:
             log.info("applied migrations", extra={"migrations": applied})
         topics = {c.topic() for c in definition.publishes}
@@ -219,6 +281,7 @@ def create_service_app(
             consumer.bind(context.pool, context.producer)
         await broker.start()
         lag_task = asyncio.create_task(_monitor_lag(settings, definition.name, consumers))
+        prune_task = asyncio.create_task(_prune_periodically(context))
         if definition.on_started:
             await definition.on_started(context)
         log.info("service started", extra={"port": settings.http_port})
@@ -227,9 +290,10 @@ def create_service_app(
         finally:
             if definition.on_stopping:
                 await definition.on_stopping(context)
-            lag_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await lag_task
+            for task in (lag_task, prune_task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await broker.stop()
             await context.relay.stop()
             await context.producer.stop()

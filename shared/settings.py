@@ -39,7 +39,8 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_batch_size: int = Field(default=1000, ge=1, le=50_000)
     outbox_retention_days: int = Field(default=30, ge=1)
-    inbox_retention_days: int = Field(default=30, ge=1)
+    # Longer than the outbox's: a replay of the whole retained log must still be recognised.
+    inbox_retention_days: int = Field(default=45, ge=1)
     db_pool_size: int = Field(default=10, ge=2)
 
     @model_validator(mode="after")

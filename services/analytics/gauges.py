@@ -48,6 +48,7 @@ class GaugeRefresher:
         async with self._pool.acquire() as conn:
             rows = await store.enrolment_by_commune(conn)
         totals: dict[str, int] = {}
+        LEARNERS_ENROLLED.clear()  # a commune that no longer has learners must not keep a value
         for row in rows:
             totals[row["province"]] = totals.get(row["province"], 0) + row["enrolled"]
             if row["commune"]:

@@ -34,7 +34,9 @@ async def save_placements(conn: Connection, placements: Mapping[str, Placement])
                                 $6::text[])
            ON CONFLICT (learner_id) DO UPDATE SET revision = EXCLUDED.revision,
                school_id = EXCLUDED.school_id, school_year = EXCLUDED.school_year,
-               grade = EXCLUDED.grade, sex = EXCLUDED.sex""",
+               grade = EXCLUDED.grade, sex = EXCLUDED.sex
+           -- A belt to the fold's braces: never overwrite a newer placement.
+           WHERE learner_placement.revision < EXCLUDED.revision""",
         ids,
         [placements[i].revision for i in ids],
         [placements[i].school_id for i in ids],

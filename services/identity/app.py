@@ -8,8 +8,16 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from services.identity.api import router
+from services.identity.merge_api import router as merge_router
 from services.identity.person_api import router as person_router
-from shared.events.contracts.identity import OrgChanged, PersonRegistered
+from shared.events.contracts.identity import (
+    OrgChanged,
+    PersonMerged,
+    PersonRegistered,
+    PersonUnmerged,
+    PersonUpdated,
+    PersonVerified,
+)
 from shared.service import ServiceContext, ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
 
@@ -29,9 +37,16 @@ DEFINITION = ServiceDefinition(
     title="EduHub identity",
     description="Organisation tree, lifelong IDs of learners, teachers and schools.",
     migrations=Path(__file__).parent / "migrations",
-    publishes=[OrgChanged, PersonRegistered],
+    publishes=[
+        OrgChanged,
+        PersonRegistered,
+        PersonUpdated,
+        PersonVerified,
+        PersonMerged,
+        PersonUnmerged,
+    ],
     build_consumers=list,
-    routers=[router, person_router],
+    routers=[router, person_router, merge_router],
 )
 
 

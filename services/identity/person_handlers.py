@@ -142,6 +142,9 @@ async def read_person(conn: Connection, principal: Principal, identifier: str) -
         principal, row["org_id"], await store.ancestors(conn, row["org_id"])
     ):
         raise Problem(404, "Not Found", f"no person {identifier} in your scope")
+    person = PersonPublic.model_validate(dict(row))
+    if person.resolved_from == person.sector_id:
+        person.resolved_from = None
     await record_access(
         conn,
         principal,
@@ -150,7 +153,7 @@ async def read_person(conn: Connection, principal: Principal, identifier: str) -
         entity_ids=[row["sector_id"]],
         detail={"looked_up_as": identifier},
     )
-    return PersonPublic.model_validate(dict(row))
+    return person
 
 
 _NOT_SEARCHABLE = re.compile(r"[^a-z0-9 ]")

@@ -38,6 +38,9 @@ class PersonPublic(BaseModel):
     verification_status: str
     revision: int
     merged_into: str | None
+    resolved_from: str | None = Field(
+        default=None, description="The record the identifier pointed at, when it was merged"
+    )
 
 
 class PersonPage(BaseModel):

@@ -58,19 +58,46 @@ async def by_personal_number(conn: Connection, number: str) -> asyncpg.Record | 
 
 
 async def resolve(conn: Connection, identifier: str) -> asyncpg.Record | None:
-    """A person by sector ID, alias (legacy or merged-away ID) or personal number."""
+    """A person by sector ID, alias (e.g. a legacy ID) or personal number, following merges to
+    the surviving record. `resolved_from` names the record the identifier pointed at."""
     return await conn.fetchrow(
-        f"""SELECT {PERSON_COLUMNS} FROM persons WHERE sector_id = $1
-            UNION ALL
-            SELECT {", ".join("p." + c.strip() for c in PERSON_COLUMNS.split(","))}
-            FROM person_aliases a JOIN persons p ON p.sector_id = a.sector_id
-            WHERE a.alias = $1
-            UNION ALL
-            SELECT {PERSON_COLUMNS} FROM persons
-            WHERE personal_number = $1 AND merged_into IS NULL
-            LIMIT 1""",
+        f"""WITH RECURSIVE start AS (
+                SELECT sector_id FROM persons WHERE sector_id = $1
+                UNION ALL
+                SELECT sector_id FROM person_aliases WHERE alias = $1
+                UNION ALL
+                SELECT sector_id FROM persons
+                WHERE personal_number = $1 AND merged_into IS NULL
+                LIMIT 1),
+            chain(sector_id, merged_into, depth) AS (
+                SELECT p.sector_id, p.merged_into, 0 FROM persons p JOIN start USING (sector_id)
+                UNION ALL
+                SELECT p.sector_id, p.merged_into, c.depth + 1 FROM persons p
+                JOIN chain c ON p.sector_id = c.merged_into WHERE c.depth < 20)
+            SELECT {PERSON_COLUMNS}, (SELECT sector_id FROM start) AS resolved_from
+            FROM persons WHERE sector_id = (
+                SELECT sector_id FROM chain WHERE merged_into IS NULL ORDER BY depth DESC LIMIT 1)
+        """,
         identifier,
     )
+
+
+async def get_many(conn: Connection, sector_ids: list[str]) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        f"SELECT {PERSON_COLUMNS} FROM persons WHERE sector_id = ANY($1::text[])",
+        list(set(sector_ids)),
+    )
+    return {r["sector_id"]: r for r in rows}
+
+
+async def lock_persons(conn: Connection, sector_ids: list[str]) -> dict[str, asyncpg.Record]:
+    """Lock rows in a fixed order (no deadlock between two merges of the same pair)."""
+    rows = await conn.fetch(
+        f"SELECT {PERSON_COLUMNS} FROM persons WHERE sector_id = ANY($1::text[]) "
+        "ORDER BY sector_id FOR UPDATE",
+        sorted(sector_ids),
+    )
+    return {r["sector_id"]: r for r in rows}
 
 
 async def search_by_name(

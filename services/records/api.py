@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.records import handlers, store
 from services.records.schemas import EnrolmentCreate, EnrolmentPage, EnrolmentPublic
+from shared.audit import record_access
 from shared.auth import AuthorisationError
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
@@ -52,17 +53,20 @@ async def enrol(
 async def get_enrolment(
     enrolment_id: uuid.UUID, pool: PoolDep, principal: PrincipalDep
 ) -> EnrolmentPublic:
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         row = await store.get_enrolment(conn, enrolment_id)
         if row is None:
             raise Problem(404, "Not Found", f"no enrolment {enrolment_id}")
         # Existence of a learner's enrolment is private: out of scope looks like not found.
         try:
-            await handlers.ensure_school_in_scope(
+            await handlers.ensure_can_read_school(
                 conn, principal, row["school_id"], field="path.enrolment_id"
             )
         except (AuthorisationError, Problem):
             raise Problem(404, "Not Found", f"no enrolment {enrolment_id}") from None
+        await record_access(
+            conn, principal, action="read", entity_kind="learner", entity_ids=[row["learner_id"]]
+        )
     return EnrolmentPublic.model_validate(dict(row))
 
 
@@ -74,10 +78,17 @@ async def list_enrolments(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EnrolmentPage:
-    async with pool.acquire() as conn:
-        await handlers.ensure_school_in_scope(conn, principal, school_id, field="query.school_id")
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers.ensure_can_read_school(conn, principal, school_id, field="query.school_id")
         rows = await store.list_enrolments(
             conn, school_id=school_id, after=decode_cursor(cursor), limit=limit + 1
+        )
+        await record_access(
+            conn,
+            principal,
+            action="read",
+            entity_kind="learner",
+            entity_ids=[r["learner_id"] for r in rows[:limit]],
         )
     items = [EnrolmentPublic.model_validate(dict(r)) for r in rows[:limit]]
     next_cursor = encode_cursor(str(items[-1].enrolment_id)) if len(rows) > limit else None

@@ -19,6 +19,17 @@ SOURCE = "/eduhub/records"
 WRITERS = ["department", "commune", "school", "service"]
 
 
+async def ensure_can_read_school(
+    conn: Connection, principal: Principal, school_id: str, *, field: str
+) -> None:
+    """Reading a school's records: it must be known and in scope; closed schools keep their
+    read-only history."""
+    unit = await get_unit(conn, school_id)
+    if unit is None:
+        raise invalid(field, f"unknown school {school_id} (not in the organisation registry)")
+    ensure_in_scope(principal, school_id, await ancestors(conn, school_id) or [])
+
+
 async def ensure_school_in_scope(
     conn: Connection, principal: Principal, school_id: str, *, field: str
 ) -> None:

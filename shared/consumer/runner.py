@@ -40,16 +40,22 @@ from shared.observability.logging import event_context
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.CannotConnectNowError,
-)
+# SQLSTATE classes and codes that say "the database is unwell", not "this event is bad":
+# 08 connection, 40 rollback (serialization, deadlock), 53 insufficient resources (disk full,
+# out of memory, too many connections), 57 operator intervention (shutdown, query cancelled),
+# 58 system error; 25006 read-only transaction (a failover in progress), 55P03 lock timeout.
+_TRANSIENT_SQLSTATE_CLASSES = {"08", "40", "53", "57", "58"}
+_TRANSIENT_SQLSTATES = {"25006", "55P03"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Is this failure the infrastructure's (retry later) rather than the event's (poison)?"""
+    if isinstance(exc, OSError | TimeoutError | ConnectionError | asyncpg.InterfaceError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        state = getattr(exc, "sqlstate", None) or ""
+        return state[:2] in _TRANSIENT_SQLSTATE_CLASSES or state in _TRANSIENT_SQLSTATES
+    return False
 
 
 class TransientFailure(RuntimeError):
@@ -62,7 +68,7 @@ class ConsumedRecord:
     partition: int
     offset: int
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None for a tombstone, which is never a valid event
 
 
 @dataclass(frozen=True)
@@ -129,9 +135,9 @@ class EventConsumer:
             return
         try:
             await self._apply(events)
-        except TRANSIENT_ERRORS as exc:
-            raise TransientFailure(str(exc)) from exc
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                raise TransientFailure(str(exc)) from exc
             if len(events) == 1:
                 await self._apply_alone(events[0])
                 return
@@ -144,18 +150,28 @@ class EventConsumer:
             try:
                 await self._apply([event])
                 return
-            except TRANSIENT_ERRORS as exc:
-                raise TransientFailure(str(exc)) from exc
             except Exception as exc:
+                if is_transient(exc):
+                    raise TransientFailure(str(exc)) from exc
                 with event_context(str(event.id)):
                     log.warning(
                         "handler failed (attempt %d/%d): %r", attempt, self.max_attempts, exc
                     )
                 self._count(event.record.topic, "retried")
                 if attempt == self.max_attempts:
+                    # Last line of defence against blaming the event for a sick database.
+                    await self._ensure_database_healthy()
                     await self._dead_letter(event.record, f"handler failed: {exc!r}")
                     return
                 await asyncio.sleep(0.05 * 2**attempt)
+
+    async def _ensure_database_healthy(self) -> None:
+        assert self.pool is not None
+        try:
+            async with self.pool.acquire(timeout=5) as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception as exc:
+            raise TransientFailure(f"database unhealthy: {exc!r}") from exc
 
     async def _apply(self, events: list[IncomingEvent]) -> None:
         assert self.pool is not None, "consumer not bound to a pool"
@@ -192,7 +208,11 @@ class EventConsumer:
         key = (record.key or b"").decode(errors="replace")
         try:
             await self.producer.send_all(
-                [OutgoingMessage(dead_letter_topic(record.topic), key, record.value, headers)]
+                [
+                    OutgoingMessage(
+                        dead_letter_topic(record.topic), key, record.value or b"", headers
+                    )
+                ]
             )
         except Exception as exc:
             # Without the DLQ copy we must not move past the record.

@@ -50,15 +50,16 @@ class MigrationChecksumError(RuntimeError):
 
 async def apply_migrations(conn: Connection, migrations: list[Migration]) -> list[str]:
     """Apply what is missing; return the names applied now."""
-    await conn.execute(
-        """CREATE TABLE IF NOT EXISTS schema_migrations (
-               component text NOT NULL, version integer NOT NULL, name text NOT NULL,
-               checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
-               PRIMARY KEY (component, version))"""
-    )
     applied_now = []
+    # The lock comes first: two replicas starting together must not both create the table.
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
     try:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   component text NOT NULL, version integer NOT NULL, name text NOT NULL,
+                   checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
+                   PRIMARY KEY (component, version))"""
+        )
         for migration in migrations:
             existing = await conn.fetchval(
                 "SELECT checksum FROM schema_migrations WHERE component = $1 AND version = $2",

@@ -107,15 +107,19 @@ def schema_version(dataschema: str) -> int:
 
 
 def decode_event(
-    raw: bytes, contracts: dict[tuple[str, int], type[EventData]]
+    raw: bytes | None, contracts: dict[tuple[str, int], type[EventData]]
 ) -> tuple[CloudEvent, EventData]:
     """Parse and validate one message against the contracts this consumer understands."""
+    if raw is None:
+        raise EventDecodeError("empty message (a tombstone) is not an event")
     try:
         envelope = CloudEvent.model_validate(json.loads(raw))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EventDecodeError(f"not JSON: {exc}") from None
     except ValidationError as exc:
         raise EventDecodeError(f"not a CloudEvents 1.0 envelope: {_errors(exc)}") from None
+    except Exception as exc:  # anything else a hostile payload provokes is poison too
+        raise EventDecodeError(f"unreadable message: {exc!r}") from None
     key = (envelope.type, schema_version(envelope.dataschema))
     contract = contracts.get(key)
     if contract is None:

@@ -1,6 +1,7 @@
-"""`Idempotency-Key` for POST requests: a retried request gets the first answer, not a second
-effect. The answer is stored in the same transaction as the effect, so either both exist or
-neither does; concurrent requests with one key are serialised by an advisory lock."""
+"""`Idempotency-Key` for POST requests (required): a retried request gets the first answer,
+not a second effect. The answer is stored in the same transaction as the effect, so either
+both exist or neither does; concurrent requests with one key are serialised by an advisory
+lock."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
 
 
+async def prune(conn: Connection, *, retention_days: int) -> int:
+    """Forget stored answers older than the retention period (retries come within minutes)."""
+    result = await conn.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(days => $1)",
+        retention_days,
+    )
+    return int(result.split()[-1])
+
+
 async def run_idempotent(
     pool: asyncpg.Pool,
     *,
@@ -33,10 +43,17 @@ async def run_idempotent(
     action: Action,
 ) -> tuple[int, Any, bool]:
     """Run `action` in a transaction once per (principal, key). Returns (status, body, replayed)."""
+    if key is None:
+        # Required, not optional: a school's software that retries a POST without a key would
+        # register a second person or enrol twice.
+        raise Problem(
+            400,
+            "Idempotency-Key required",
+            "send an Idempotency-Key header on every POST: a unique value per logical request, "
+            "the same value when you retry it",
+            errors=[{"field": "header.Idempotency-Key", "message": "required", "type": "missing"}],
+        )
     async with pool.acquire() as conn, conn.transaction():
-        if key is None:
-            status, response = await action(conn)
-            return status, response, False
         if not 1 <= len(key) <= 200:
             raise Problem(400, "Bad Idempotency-Key", "the key must be 1 to 200 characters")
         fingerprint = request_fingerprint(method, path, body)

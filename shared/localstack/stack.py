@@ -194,6 +194,15 @@ def start_stack(config: StackConfig, say: Callable[[str], None] = print) -> Runn
     try:
         for service in SERVICES:
             asyncio.run(ensure_database(server_url, config.database_of(service)))
+        if broker is not None:
+            # The embedded broker kept everything in memory and forgot it at the last stop:
+            # events published then but not yet consumed would be lost. Republish each
+            # service's retained log; consumers skip what their inbox says they applied.
+            republished = sum(
+                asyncio.run(_republish_log(stack.database_url_of(s))) for s in SERVICES
+            )
+            if republished:
+                say(f"Kafka: republishing {republished} retained events to the fresh broker")
         for service in SERVICES:
             say(f"{service}: starting on {config.url_of(service)}")
             stack.start_service(service)
@@ -203,6 +212,21 @@ def start_stack(config: StackConfig, say: Callable[[str], None] = print) -> Runn
         stack.stop()
         raise
     return stack
+
+
+async def _republish_log(database_url: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('outbox') IS NOT NULL"):
+            return 0  # first start: the service creates its tables
+        result = await conn.execute(
+            "UPDATE outbox SET published_at = NULL WHERE published_at IS NOT NULL"
+        )
+        return int(result.split()[-1])
+    finally:
+        await conn.close()
 
 
 def summary(stack: RunningStack) -> str:

@@ -104,22 +104,30 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def _run(self) -> None:
-        backoff = 0.5
+        self._backoff = 0.5
         while True:
             try:
                 await self._run_connected()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("outbox relay failed; retrying in %.1f s", backoff)
+                log.exception("outbox relay failed; retrying in %.1f s", self._backoff)
                 self.is_leader = False
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30)
-            else:
-                backoff = 0.5
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, 30)
 
     async def _run_connected(self) -> None:
-        conn: Connection = await asyncpg.connect(self._database_url)
+        # Keepalives and a command timeout: a half-open connection must not hang the relay
+        # while PostgreSQL keeps its lock (the standby could never take over).
+        conn: Connection = await asyncpg.connect(
+            self._database_url,
+            command_timeout=30,
+            server_settings={
+                "tcp_keepalives_idle": "30",
+                "tcp_keepalives_interval": "10",
+                "tcp_keepalives_count": "3",
+            },
+        )
         try:
             # Polling is right here: the lock lives in PostgreSQL, not in this process.
             while not await conn.fetchval(  # noqa: ASYNC110
@@ -134,6 +142,7 @@ class OutboxRelay:
                 await publish_pending(
                     conn, self._producer, service=self._service, batch_size=self._batch_size
                 )
+                self._backoff = 0.5  # healthy again: the next failure starts small
                 metrics.OUTBOX_PENDING.labels(service=self._service).set(
                     await count_unpublished(conn)
                 )

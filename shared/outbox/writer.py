@@ -12,6 +12,9 @@ from shared.db.pool import Connection
 from shared.events.envelope import CloudEvent, EventData
 
 NOTIFY_CHANNEL = "eduhub_outbox"
+# Kafka's default message limit is 1 MiB; an event that big would block the relay forever,
+# so it is refused here, in the transaction that tried to write it.
+MAX_EVENT_BYTES = 900_000
 
 
 async def add_events(
@@ -20,6 +23,13 @@ async def add_events(
     if not conn.is_in_transaction():
         raise RuntimeError("outbox writes must happen inside the state change's transaction")
     envelopes = [CloudEvent.wrap(data, source=source) for data in events]
+    for envelope in envelopes:
+        size = len(envelope.to_bytes())
+        if size > MAX_EVENT_BYTES:
+            raise ValueError(
+                f"event {envelope.type} for {envelope.subject} is {size} bytes; the limit is "
+                f"{MAX_EVENT_BYTES}: carry a reference to the data, not the data"
+            )
     await conn.executemany(
         "INSERT INTO outbox (event_id, topic, message_key, event_type, payload) "
         "VALUES ($1, $2, $3, $4, $5)",

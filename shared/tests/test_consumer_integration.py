@@ -191,3 +191,35 @@ async def test_offsets_are_committed_after_the_database_commit(fresh_db, kafka):
         assert await h.totals() == {"t0": 110, "t1": 10, "t2": 10}
     finally:
         await h.stop()
+
+
+async def test_binary_headers_tombstones_and_non_utf8_bodies_reach_the_dlq(fresh_db, kafka):
+    h = Harness(fresh_db, kafka.bootstrap_servers)
+    await h.start()
+    try:
+        raw = h.producer._producer  # headers and tombstones need the raw producer
+        topic = h.contract.topic()
+        good = h.envelope("a", 4)
+        await raw.send_and_wait(
+            topic, value=good.to_bytes(), key=b"a", headers=[("trace", b"\xff\xfe\x00binary")]
+        )
+        await raw.send_and_wait(topic, value=None, key=b"a")
+        await raw.send_and_wait(
+            topic,
+            value=b"\xff\xfe not utf-8",
+            key=b"a",
+            headers=[("content-type", b"application/json")],
+        )
+        await h.send(h.envelope("a", 6))
+
+        async def settled() -> bool:
+            return await h.totals() == {"a": 10}
+
+        await eventually(settled)
+        dlq = await read_topic(kafka.bootstrap_servers, dead_letter_topic(topic), expect=2)
+        reasons = sorted(dict(r.headers)["eduhub-error"].decode() for r in dlq)
+        assert len(dlq) == 2
+        assert reasons[0].startswith("invalid event: empty message (a tombstone)")
+        assert reasons[1].startswith("invalid event: not JSON")
+    finally:
+        await h.stop()

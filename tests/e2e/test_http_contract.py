@@ -114,6 +114,12 @@ def test_idempotency_key_makes_retries_safe(platform):
         other = api.post(url, json=enrolment(school), headers={"Idempotency-Key": "retry-1"})
         assert other.status_code == 422
         assert "different request" in other.json()["detail"]
-        without_key = api.post(url, json=body)
-        assert without_key.status_code == 409  # a second enrolment of the same learner
+        fresh_key = api.post(url, json=body)  # the client adds a new key: a new request
+        assert fresh_key.status_code == 409  # a second enrolment of the same learner
         wait_for(lambda: enrolled(platform, api, school) == 1)
+    with platform.client(auto_key=False) as bare:
+        missing = bare.post(url, json=enrolment(school))
+        assert missing.status_code == 400
+        assert missing.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    with platform.client() as api:
+        assert enrolled(platform, api, school) == 1

@@ -5,10 +5,34 @@ documents are built from it. Adding a contract means adding it here and committi
 (`eduhub contracts export`).
 """
 
-from shared.events.contracts.identity import OrgChanged, PersonRegistered
+from shared.events.contracts.identity import (
+    OrgChanged,
+    PersonMerged,
+    PersonRegistered,
+    PersonUnmerged,
+    PersonUpdated,
+    PersonVerified,
+)
 from shared.events.contracts.records import StudentEnrolled
 from shared.events.envelope import EventData
 
-ALL_CONTRACTS: tuple[type[EventData], ...] = (OrgChanged, PersonRegistered, StudentEnrolled)
+ALL_CONTRACTS: tuple[type[EventData], ...] = (
+    OrgChanged,
+    PersonRegistered,
+    PersonUpdated,
+    PersonVerified,
+    PersonMerged,
+    PersonUnmerged,
+    StudentEnrolled,
+)
 
-__all__ = ["ALL_CONTRACTS", "OrgChanged", "PersonRegistered", "StudentEnrolled"]
+__all__ = [
+    "ALL_CONTRACTS",
+    "OrgChanged",
+    "PersonMerged",
+    "PersonRegistered",
+    "PersonUnmerged",
+    "PersonUpdated",
+    "PersonVerified",
+    "StudentEnrolled",
+]

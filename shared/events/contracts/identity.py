@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated, Literal
 
@@ -54,6 +55,8 @@ class OrgChanged(EventData):
 
 
 PersonKind = Literal["learner", "teacher", "staff"]
+SectorIdText = Annotated[str, StringConstraints(pattern=r"^(HS|GV|NV)-\d{2}-\d{4}-\d{7}-\d$")]
+VerificationStatus = Literal["unverified", "verified", "mismatch", "not_found"]
 
 
 class PersonRegistered(EventData):
@@ -66,14 +69,80 @@ class PersonRegistered(EventData):
     EVENT_TYPE = "identity.person.registered"
     VERSION = 1
 
-    sector_id: str = Field(pattern=r"^(HS|GV|NV)-\d{2}-\d{4}-\d{7}-\d$")
+    sector_id: SectorIdText
     revision: int = Field(ge=1)
     kind: PersonKind
     org_id: OrgId
     birth_date: date
     sex: Literal["male", "female"]
     has_personal_number: bool
-    verification_status: Literal["unverified", "verified", "mismatch", "not_found"]
+    verification_status: VerificationStatus
 
     def subject(self) -> str:
         return self.sector_id
+
+
+class PersonUpdated(EventData):
+    """Fields of a person's record changed (a correction, a move to another school)."""
+
+    EVENT_TYPE = "identity.person.updated"
+    VERSION = 1
+
+    sector_id: SectorIdText
+    revision: int = Field(ge=1)
+    changed_fields: list[str] = Field(min_length=1)
+    org_id: OrgId
+    birth_date: date
+    sex: Literal["male", "female"]
+    verification_status: VerificationStatus
+
+    def subject(self) -> str:
+        return self.sector_id
+
+
+class PersonVerified(EventData):
+    """The national population register answered for this person (a verification campaign)."""
+
+    EVENT_TYPE = "identity.person.verified"
+    VERSION = 1
+
+    sector_id: SectorIdText
+    revision: int = Field(ge=1)
+    verification_status: Literal["verified", "mismatch", "not_found"]
+    batch_id: str = Field(min_length=1, max_length=64)
+    mismatched_fields: list[str] = Field(default_factory=list)
+
+    def subject(self) -> str:
+        return self.sector_id
+
+
+class PersonMerged(EventData):
+    """Two records were the same person: `merged_id` is retired (it still resolves, as an
+    alias) and everything held under it belongs to `survivor_id` from now on. The subject is
+    the retired ID, so this event stays in order with that person's earlier events."""
+
+    EVENT_TYPE = "identity.person.merged"
+    VERSION = 1
+
+    merge_id: uuid.UUID
+    survivor_id: SectorIdText
+    merged_id: SectorIdText
+    reason: str = Field(max_length=500)
+
+    def subject(self) -> str:
+        return self.merged_id
+
+
+class PersonUnmerged(EventData):
+    """A merge was undone: `merged_id` is a person of its own again."""
+
+    EVENT_TYPE = "identity.person.unmerged"
+    VERSION = 1
+
+    merge_id: uuid.UUID
+    survivor_id: SectorIdText
+    merged_id: SectorIdText
+    reason: str = Field(max_length=500)
+
+    def subject(self) -> str:
+        return self.merged_id
