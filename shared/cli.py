@@ -37,8 +37,14 @@ def main() -> None:
 def up(home: Path, seed: bool) -> None:
     """Run the whole platform on this machine (embedded PostgreSQL and broker unless
     DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set). Ctrl-C stops everything."""
-    from shared.localstack.seed import load_demo_data
-    from shared.localstack.stack import StackConfig, run_until_interrupted, start_stack, summary
+    from shared.localstack.seed import SeedContext, load_demo_data
+    from shared.localstack.stack import (
+        SERVICES,
+        StackConfig,
+        run_until_interrupted,
+        start_stack,
+        summary,
+    )
 
     config = StackConfig.from_env(home.resolve(), seed=seed)
     try:
@@ -49,10 +55,11 @@ def up(home: Path, seed: bool) -> None:
         if seed:
             click.echo("Loading the demo data set...")
             load_demo_data(
-                identity_url=config.url_of("identity"),
-                records_url=config.url_of("records"),
-                token=stack.token(),
-                progress=lambda line: click.echo(f"  {line}"),
+                SeedContext(
+                    urls={s: config.url_of(s) for s in SERVICES},
+                    token=stack.token(),
+                    progress=lambda line: click.echo(f"  {line}"),
+                )
             )
         click.echo(summary(stack))
     except BaseException:
@@ -62,20 +69,23 @@ def up(home: Path, seed: bool) -> None:
 
 
 @main.command()
-@click.option("--identity-url", default="http://127.0.0.1:8001", show_default=True)
-@click.option("--records-url", default="http://127.0.0.1:8002", show_default=True)
-@click.option("--per-school", default=25, show_default=True, help="Learners per demo school.")
+@click.option(
+    "--http-port-base",
+    default=8001,
+    show_default=True,
+    help="Port of identity; records, analytics and documents follow it.",
+)
 @click.option("--home", type=click.Path(path_type=Path), default=DEFAULT_HOME, show_default=True)
-def seed(identity_url: str, records_url: str, per_school: int, home: Path) -> None:
+def seed(http_port_base: int, home: Path) -> None:
     """Load the demo data set into a running platform (safe to repeat)."""
-    from shared.localstack.seed import load_demo_data
+    from shared.localstack.seed import SeedContext, load_demo_data
+    from shared.localstack.stack import SERVICES
 
+    urls = {s: f"http://127.0.0.1:{http_port_base + i}" for i, s in enumerate(SERVICES)}
     load_demo_data(
-        identity_url=identity_url,
-        records_url=records_url,
-        token=_local_token(home, "department", "HP", "seed"),
-        per_school=per_school,
-        progress=click.echo,
+        SeedContext(
+            urls=urls, token=_local_token(home, "department", "HP", "seed"), progress=click.echo
+        )
     )
 
 

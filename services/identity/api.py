@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.identity import handlers, store
+from services.identity import handlers, org_changes, org_import, store
+from services.identity.domain.reorganisation import ChangeRequest
 from services.identity.schemas import OrgCreate, OrgPage, OrgPublic
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import run_idempotent
+from shared.http.idempotency import idempotent_response, run_idempotent
 from shared.http.pagination import decode_cursor, encode_cursor
-from shared.http.problems import Problem
+from shared.http.problems import Problem, invalid
+from shared.tabular import TableError, read_table
 
 router = APIRouter(tags=["organisations"])
 
@@ -34,7 +39,7 @@ async def create_org(
     async def action(conn: Connection) -> tuple[int, Any]:
         return 201, await handlers.register_org(conn, principal, body)
 
-    status, response, _ = await run_idempotent(
+    status, response, replayed = await run_idempotent(
         pool,
         principal=principal.key,
         key=idempotency_key,
@@ -43,17 +48,125 @@ async def create_org(
         body=body.model_dump(mode="json"),
         action=action,
     )
-    return JSONResponse(response, status_code=status)
+    return idempotent_response(status, response, replayed=replayed)
 
 
-@router.get("/orgs/{org_id}", response_model=OrgPublic, summary="One organisation unit")
-async def get_org(org_id: str, pool: PoolDep, principal: PrincipalDep) -> OrgPublic:
+@router.post(
+    "/orgs/import",
+    summary="Import units from a spreadsheet (CSV or .xlsx as the request body)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+            "required": True,
+        }
+    },
+)
+async def import_orgs(
+    request: Request,
+    pool: PoolDep,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    content = await request.body()
+    kind = request.headers.get("content-type", "")
+    try:
+        header, rows = read_table(content, "upload.xlsx" if "spreadsheet" in kind else "upload")
+    except TableError as exc:
+        raise invalid("body", str(exc)) from None
+
+    async def action(conn: Connection) -> tuple[int, Any]:
+        try:
+            report = await org_import.import_orgs(conn, principal, header, rows)
+        except TableError as exc:
+            raise invalid("body", str(exc)) from None
+        return 200, report.as_dict()
+
+    status, response, replayed = await run_idempotent(
+        pool,
+        principal=principal.key,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body={"sha256": hashlib.sha256(content).hexdigest()},
+        action=action,
+    )
+    return idempotent_response(status, response, replayed=replayed)
+
+
+@router.get(
+    "/orgs/{org_id}",
+    summary="One organisation unit, now or as it was on a date (`as_of`)",
+)
+async def get_org(
+    org_id: str, pool: PoolDep, principal: PrincipalDep, as_of: date | None = None
+) -> dict[str, Any]:
     # The tree itself is public information within the sector: any authenticated caller reads it.
     async with pool.acquire() as conn:
+        if as_of is not None:
+            return await org_changes.org_as_of(conn, org_id, as_of)
         row = await store.get_org(conn, org_id)
     if row is None:
         raise Problem(404, "Not Found", f"no organisation {org_id}")
-    return OrgPublic.model_validate(dict(row))
+    return OrgPublic.model_validate(dict(row)).model_dump(mode="json")
+
+
+@router.get("/orgs/{org_id}/history", summary="Every revision of a unit, with its date")
+async def get_history(org_id: str, pool: PoolDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        return await org_changes.org_history(conn, org_id)
+
+
+class OrgChangeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    change: Literal["renamed", "moved", "merged", "closed"]
+    effective_from: date = Field(description="The day the decree puts the change in force")
+    name: str | None = Field(default=None, max_length=300, description="For a rename")
+    parent_id: str | None = Field(default=None, description="For a move: the new parent")
+    merged_into: str | None = Field(default=None, description="For a merge: the target unit")
+
+
+@router.post(
+    "/orgs/{org_id}/changes",
+    summary="Reorganise a unit: rename, move, merge (its schools follow) or close",
+)
+async def change_org(
+    org_id: str,
+    body: OrgChangeRequest,
+    request: Request,
+    pool: PoolDep,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    async def action(conn: Connection) -> tuple[int, Any]:
+        return 200, await org_changes.change_org(
+            conn,
+            principal,
+            org_id,
+            ChangeRequest(
+                change=body.change,
+                effective_from=body.effective_from,
+                name=body.name,
+                parent_id=body.parent_id,
+                merged_into=body.merged_into,
+            ),
+        )
+
+    status, response, replayed = await run_idempotent(
+        pool,
+        principal=principal.key,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body.model_dump(mode="json"),
+        action=action,
+    )
+    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get("/orgs", response_model=OrgPage, summary="List organisation units")

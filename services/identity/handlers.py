@@ -70,6 +70,7 @@ async def register_org(
         change="created",
         snapshot=event.model_dump(mode="json"),
         changed_by=principal.key,
+        effective_from=command.valid_from,
     )
     await add_event(conn, event, source=SOURCE)
     return event.model_dump(mode="json")

@@ -16,7 +16,7 @@ from shared.auth import ensure_in_scope, require_role
 from shared.db.pool import Connection
 from shared.events.contracts.identity import OrgId
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import run_idempotent
+from shared.http.idempotency import idempotent_response, run_idempotent
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem
 
@@ -55,7 +55,7 @@ async def _post(
     async def action(conn: Connection) -> tuple[int, Any]:
         return status, await handler(conn)
 
-    code, response, _ = await run_idempotent(
+    code, response, replayed = await run_idempotent(
         pool,
         principal=principal.key,
         key=key,
@@ -64,7 +64,7 @@ async def _post(
         body=body.model_dump(mode="json"),
         action=action,
     )
-    return JSONResponse(response, status_code=code)
+    return idempotent_response(code, response, replayed=replayed)
 
 
 @router.post("/merges", status_code=201, summary="Merge two records of one person")

@@ -14,7 +14,7 @@ from shared.audit import entries_for
 from shared.auth import require_role
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep, get_context
-from shared.http.idempotency import run_idempotent
+from shared.http.idempotency import idempotent_response, run_idempotent
 from shared.http.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(tags=["persons"])
@@ -40,7 +40,7 @@ async def register(
             conn, principal, body, issuing_province=province, today=date.today()
         )
 
-    status, response, _ = await run_idempotent(
+    status, response, replayed = await run_idempotent(
         pool,
         principal=principal.key,
         key=idempotency_key,
@@ -49,7 +49,7 @@ async def register(
         body=body.model_dump(mode="json"),
         action=action,
     )
-    return JSONResponse(response, status_code=status)
+    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get(

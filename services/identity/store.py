@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -44,15 +45,53 @@ async def insert_history(
     change: str,
     snapshot: dict[str, Any],
     changed_by: str,
+    effective_from: date,
 ) -> None:
     await conn.execute(
-        "INSERT INTO organisation_history (org_id, revision, change, snapshot, changed_by) "
-        "VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO organisation_history "
+        "(org_id, revision, change, snapshot, changed_by, effective_from) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
         org_id,
         revision,
         change,
         snapshot,
         changed_by,
+        effective_from,
+    )
+
+
+async def lock_org(conn: Connection, org_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {ORG_COLUMNS} FROM organisations WHERE org_id = $1 FOR UPDATE", org_id
+    )
+
+
+async def update_org(conn: Connection, *, after: Any) -> None:
+    await conn.execute(
+        "UPDATE organisations SET revision = $2, name = $3, parent_id = $4, valid_to = $5, "
+        "merged_into = $6, updated_at = now() WHERE org_id = $1",
+        after.org_id,
+        after.revision,
+        after.name,
+        after.parent_id,
+        after.valid_to,
+        after.merged_into,
+    )
+
+
+async def active_children(conn: Connection, org_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {ORG_COLUMNS} FROM organisations WHERE parent_id = $1 "
+        "AND valid_to IS NULL AND merged_into IS NULL ORDER BY org_id FOR UPDATE",
+        org_id,
+    )
+
+
+async def history(conn: Connection, org_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT revision, change, snapshot, changed_at, changed_by, effective_from "
+        "FROM organisation_history WHERE org_id = $1 ORDER BY revision",
+        org_id,
     )
 
 

@@ -14,7 +14,7 @@ from shared.audit import record_access
 from shared.auth import AuthorisationError
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import run_idempotent
+from shared.http.idempotency import idempotent_response, run_idempotent
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem
 
@@ -37,7 +37,7 @@ async def enrol(
     async def action(conn: Connection) -> tuple[int, Any]:
         return 201, await handlers.enrol_student(conn, principal, body)
 
-    status, response, _ = await run_idempotent(
+    status, response, replayed = await run_idempotent(
         pool,
         principal=principal.key,
         key=idempotency_key,
@@ -46,7 +46,7 @@ async def enrol(
         body=body.model_dump(mode="json"),
         action=action,
     )
-    return JSONResponse(response, status_code=status)
+    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentPublic)

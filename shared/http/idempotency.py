@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from fastapi.responses import JSONResponse
 
 from shared.db.pool import Connection
 from shared.http.problems import Problem
@@ -21,6 +22,15 @@ Action = Callable[[Connection], Awaitable[tuple[int, Any]]]
 def request_fingerprint(method: str, path: str, body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
+
+
+REPLAYED_HEADER = "Idempotency-Replayed"
+
+
+def idempotent_response(status: int, body: Any, *, replayed: bool) -> JSONResponse:
+    """The stored or fresh answer; a replay says so in a header, so a client can tell "done
+    now" from "done before" without comparing bodies."""
+    return JSONResponse(body, status_code=status, headers={REPLAYED_HEADER: str(replayed).lower()})
 
 
 async def prune(conn: Connection, *, retention_days: int) -> int:

@@ -111,6 +111,8 @@ def test_idempotency_key_makes_retries_safe(platform):
         again = api.post(url, json=body, headers={"Idempotency-Key": "retry-1"})
         assert first.status_code == again.status_code == 201
         assert first.json() == again.json()
+        assert first.headers["Idempotency-Replayed"] == "false"
+        assert again.headers["Idempotency-Replayed"] == "true"
         other = api.post(url, json=enrolment(school), headers={"Idempotency-Key": "retry-1"})
         assert other.status_code == 422
         assert "different request" in other.json()["detail"]
