@@ -6,11 +6,11 @@ import hashlib
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.identity import handlers, org_changes, org_import, store
+from services.identity import handlers, org_changes, org_import, roster_export, store
 from services.identity.domain.reorganisation import ChangeRequest
 from services.identity.schemas import OrgCreate, OrgPage, OrgPublic
 from shared.db.pool import Connection
@@ -113,6 +113,22 @@ async def get_org(
     if row is None:
         raise Problem(404, "Not Found", f"no organisation {org_id}")
     return OrgPublic.model_validate(dict(row)).model_dump(mode="json")
+
+
+@router.get(
+    "/orgs/{org_id}/oneroster.zip",
+    summary="Roster of the unit and everything below it, OneRoster 1.1 CSV (audited)",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def oneroster(org_id: str, pool: PoolDep, principal: PrincipalDep) -> Response:
+    async with pool.acquire() as conn, conn.transaction():
+        content = await roster_export.export_roster(conn, principal, org_id)
+    return Response(
+        content,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="oneroster-{org_id}.zip"'},
+    )
 
 
 @router.get("/orgs/{org_id}/history", summary="Every revision of a unit, with its date")

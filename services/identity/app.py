@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from services.identity.api import router
+from services.identity.consumers import roster_consumer
 from services.identity.merge_api import router as merge_router
 from services.identity.person_api import router as person_router
 from shared.events.contracts.identity import (
@@ -45,7 +46,7 @@ DEFINITION = ServiceDefinition(
         PersonMerged,
         PersonUnmerged,
     ],
-    build_consumers=list,
+    build_consumers=lambda: [roster_consumer()],
     routers=[router, person_router, merge_router],
 )
 

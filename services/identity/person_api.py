@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.identity import person_handlers
-from services.identity.person_schemas import PersonCreate, PersonPage, PersonPublic
+from services.identity.person_schemas import (
+    PersonCorrection,
+    PersonCreate,
+    PersonPage,
+    PersonPublic,
+)
 from shared.audit import entries_for
 from shared.auth import require_role
 from shared.db.pool import Connection
@@ -101,3 +106,33 @@ async def audit_trail(
         person = await person_handlers.read_person(conn, principal, identifier)
         entries = await entries_for(conn, entity_kind="person", entity_id=person.sector_id)
     return [{**e, "at": e["at"].isoformat()} for e in entries]
+
+
+@router.post(
+    "/persons/{identifier}/corrections",
+    response_model=PersonPublic,
+    summary="Correct a person's record by hand (audited; publishes identity.person.updated)",
+)
+async def correct(
+    identifier: str,
+    body: PersonCorrection,
+    request: Request,
+    pool: PoolDep,
+    principal: PrincipalDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    async def action(conn: Connection) -> tuple[int, Any]:
+        return 200, await person_handlers.correct_person(
+            conn, principal, identifier, body, today=date.today()
+        )
+
+    status, response, replayed = await run_idempotent(
+        pool,
+        principal=principal.key,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body.model_dump(mode="json"),
+        action=action,
+    )
+    return idempotent_response(status, response, replayed=replayed)

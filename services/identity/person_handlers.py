@@ -14,11 +14,11 @@ from services.identity.domain.names import clean_name, normalise_name
 from services.identity.domain.personal_number import clean_personal_number, validate_personal_number
 from services.identity.domain.sector_id import SectorIdKind, format_sector_id
 from services.identity.domain.sex import Sex
-from services.identity.person_schemas import PersonCreate, PersonPublic
+from services.identity.person_schemas import PersonCorrection, PersonCreate, PersonPublic
 from shared.audit import record_access
 from shared.auth import Principal, ensure_in_scope, in_scope, require_role
 from shared.db.pool import Connection
-from shared.events.contracts.identity import PersonRegistered
+from shared.events.contracts.identity import PersonRegistered, PersonUpdated
 from shared.http.problems import Problem, field_error, invalid
 from shared.outbox.writer import add_event
 
@@ -189,3 +189,95 @@ async def search_persons(
         detail={"query": name},
     )
     return people
+
+
+CORRECTABLE = (
+    "full_name",
+    "birth_date",
+    "sex",
+    "personal_number",
+    "birthplace",
+    "guardian_name",
+    "org_id",
+)
+
+
+async def correct_person(
+    conn: Connection,
+    principal: Principal,
+    identifier: str,
+    correction: PersonCorrection,
+    *,
+    today: date,
+) -> dict[str, Any]:
+    """Fix a record by hand (the usual name and birth-date mismatches). The personal number is
+    checked against the corrected birth date and sex; a moved person must land in scope."""
+    require_role(principal, REGISTRARS)
+    found = await person_store.resolve(conn, identifier.strip().upper())
+    if found is None:
+        raise Problem(404, "Not Found", f"no person {identifier} in your scope")
+    rows = await person_store.lock_persons(conn, [found["sector_id"]])
+    current = rows[found["sector_id"]]
+    if not in_scope(principal, current["org_id"], await store.ancestors(conn, current["org_id"])):
+        raise Problem(404, "Not Found", f"no person {identifier} in your scope")
+    wanted = correction.model_dump(include=set(CORRECTABLE), exclude_unset=True)
+    if "full_name" in wanted:
+        wanted["full_name"] = clean_name(wanted["full_name"])
+    if wanted.get("personal_number"):
+        wanted["personal_number"] = clean_personal_number(wanted["personal_number"])
+    changes = {k: v for k, v in wanted.items() if v != current[k]}
+    if not changes:
+        raise invalid("body", "nothing to change: every given field already has that value")
+    if "org_id" in changes:
+        await _ensure_org_in_scope(conn, principal, changes["org_id"], field="body.org_id")
+    birth_date = changes.get("birth_date", current["birth_date"])
+    if birth_date > today:
+        raise invalid("body.birth_date", f"birth date {birth_date} is in the future")
+    number = changes.get("personal_number", current["personal_number"])
+    if number:
+        issues = validate_personal_number(
+            number,
+            birth_date=birth_date,
+            sex=Sex(changes.get("sex", current["sex"])),
+            today=today,
+        )
+        if issues:
+            raise Problem(
+                422,
+                "Invalid personal number",
+                "; ".join(i.message for i in issues),
+                errors=[_issue_error(i) for i in issues],
+            )
+        holder = await person_store.by_personal_number(conn, number)
+        if holder is not None and holder["sector_id"] != current["sector_id"]:
+            raise Problem(
+                409,
+                "Personal number in use",
+                f"personal number {number} belongs to {holder['sector_id']}",
+            )
+    if "full_name" in changes:
+        changes["name_normalised"] = normalise_name(changes["full_name"])
+    row = await person_store.update_person(conn, current["sector_id"], changes)
+    changed = sorted(k for k in changes if k != "name_normalised")
+    await record_access(
+        conn,
+        principal,
+        action="correct",
+        entity_kind="person",
+        entity_ids=[row["sector_id"]],
+        detail={"fields": changed, "reason": correction.reason},
+    )
+    await add_event(
+        conn,
+        PersonUpdated(
+            sector_id=row["sector_id"],
+            revision=row["revision"],
+            changed_fields=changed,
+            org_id=row["org_id"],
+            birth_date=row["birth_date"],
+            sex=row["sex"],
+            verification_status=row["verification_status"],
+        ),
+        source=SOURCE,
+    )
+    return PersonPublic.model_validate(dict(row)).model_dump(mode="json")

@@ -54,3 +54,18 @@ class AuditEntry(BaseModel):
     actor_role: str
     actor_org: str
     action: str
+
+
+class PersonCorrection(BaseModel):
+    """Fields to correct; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = Field(default=None, min_length=2, max_length=200)
+    birth_date: date | None = None
+    sex: Literal["male", "female"] | None = None
+    personal_number: str | None = None
+    birthplace: str | None = Field(default=None, max_length=200)
+    guardian_name: str | None = Field(default=None, max_length=200)
+    org_id: OrgId | None = Field(default=None, description="Move the person to another unit")
+    reason: str = Field(min_length=3, max_length=500)

@@ -122,3 +122,18 @@ async def search_by_name(
         after,
         limit,
     )
+
+
+async def update_person(
+    conn: Connection, sector_id: str, changes: dict[str, Any]
+) -> asyncpg.Record:
+    """Apply `changes` (column -> value) and bump the revision; returns the new row."""
+    assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(changes, start=2))
+    row = await conn.fetchrow(
+        f"UPDATE persons SET {assignments}, revision = revision + 1, updated_at = now() "
+        f"WHERE sector_id = $1 RETURNING {PERSON_COLUMNS}",
+        sector_id,
+        *changes.values(),
+    )
+    assert row is not None
+    return row

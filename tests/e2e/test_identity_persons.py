@@ -127,3 +127,42 @@ def test_personal_number_rules_are_named(platform):
         assert (
             api.get(url, params={"name": "nguyen thi anh", "org_id": school}).json()["items"] == []
         )
+
+
+async def test_corrections_are_checked_audited_and_published(platform, kafka):
+    with platform.client() as api:
+        _, school = new_school(platform, api)
+        _, other_school = new_school(platform, api)
+        url = f"{platform.url('identity')}/persons"
+        number = unique_number()
+        sector_id = api.post(
+            url, json=person(school, full_name="Nguyen Thi Anh", personal_number=number)
+        ).json()["sector_id"]
+        fixed = api.post(
+            f"{url}/{sector_id}/corrections",
+            json={"full_name": "Nguyễn Thị Ánh", "reason": "diacritics lost by the old system"},
+        )
+        assert fixed.status_code == 200, fixed.text
+        assert (fixed.json()["full_name"], fixed.json()["revision"]) == ("Nguyễn Thị Ánh", 2)
+        # 2012 does not agree with the personal number's year digits (13): refused, unchanged.
+        refused = api.post(
+            f"{url}/{sector_id}/corrections", json={"birth_date": "2012-04-02", "reason": "typo"}
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["type"] == "personal_number.year_matches_birth_date"
+        assert api.get(f"{url}/{sector_id}").json()["birth_date"] == "2013-04-02"
+        same = api.post(
+            f"{url}/{sector_id}/corrections",
+            json={"full_name": "Nguyễn Thị Ánh", "reason": "again"},
+        )
+        assert same.status_code == 422
+    with platform.client(role="school", org=school) as school_api:
+        moved_away = school_api.post(
+            f"{url}/{sector_id}/corrections", json={"org_id": other_school, "reason": "transfer"}
+        )
+        assert moved_away.status_code == 403
+    records = await read_topic(
+        kafka.bootstrap_servers, "identity.person.updated", expect=10_000, within=5
+    )
+    ours = [json.loads(r.value)["data"] for r in records if r.key == sector_id.encode()]
+    assert [(e["revision"], e["changed_fields"]) for e in ours] == [(2, ["full_name"])]
