@@ -11,6 +11,7 @@ from services.identity.api import router
 from services.identity.consumers import roster_consumer
 from services.identity.merge_api import router as merge_router
 from services.identity.person_api import router as person_router
+from services.identity.verification.api import router as verification_router
 from shared.events.contracts.identity import (
     OrgChanged,
     PersonMerged,
@@ -47,7 +48,7 @@ DEFINITION = ServiceDefinition(
         PersonUnmerged,
     ],
     build_consumers=lambda: [roster_consumer()],
-    routers=[router, person_router, merge_router],
+    routers=[router, person_router, merge_router, verification_router],
 )
 
 
