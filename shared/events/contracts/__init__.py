@@ -13,7 +13,20 @@ from shared.events.contracts.identity import (
     PersonUpdated,
     PersonVerified,
 )
-from shared.events.contracts.records import StudentEnrolled
+from shared.events.contracts.records import (
+    ClassCreated,
+    FacilityUpdated,
+    GradeRecorded,
+    HealthMeasured,
+    RecordAcknowledged,
+    StaffAssigned,
+    StaffUpdated,
+    StudentEnrolled,
+    StudentLeft,
+    StudentTransferred,
+    SwimAssessed,
+    TermFinalized,
+)
 from shared.events.envelope import EventData
 
 ALL_CONTRACTS: tuple[type[EventData], ...] = (
@@ -24,15 +37,37 @@ ALL_CONTRACTS: tuple[type[EventData], ...] = (
     PersonMerged,
     PersonUnmerged,
     StudentEnrolled,
+    StudentTransferred,
+    StudentLeft,
+    ClassCreated,
+    StaffUpdated,
+    StaffAssigned,
+    GradeRecorded,
+    TermFinalized,
+    HealthMeasured,
+    SwimAssessed,
+    FacilityUpdated,
+    RecordAcknowledged,
 )
 
 __all__ = [
     "ALL_CONTRACTS",
+    "ClassCreated",
+    "FacilityUpdated",
+    "GradeRecorded",
+    "HealthMeasured",
     "OrgChanged",
     "PersonMerged",
     "PersonRegistered",
     "PersonUnmerged",
     "PersonUpdated",
     "PersonVerified",
+    "RecordAcknowledged",
+    "StaffAssigned",
+    "StaffUpdated",
     "StudentEnrolled",
+    "StudentLeft",
+    "StudentTransferred",
+    "SwimAssessed",
+    "TermFinalized",
 ]
