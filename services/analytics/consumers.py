@@ -8,14 +8,18 @@ from services.analytics import store
 from services.analytics.domain.enrolment import fold_enrolments
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.db.pool import Connection
-from shared.events.contracts.records import StudentEnrolled
+from shared.events.contracts.records import StudentEnrolled, StudentLeft, StudentTransferred
 
 
 async def apply_enrolments(conn: Connection, events: list[IncomingEvent]) -> None:
     """One batch, one transaction: lock the learners' placements, fold, write the deltas."""
-    enrolled = [e.data for e in events if isinstance(e.data, StudentEnrolled)]
-    current = await store.lock_placements(conn, sorted({e.learner_id for e in enrolled}))
-    result = fold_enrolments(current, enrolled)
+    lifecycle = [
+        e.data
+        for e in events
+        if isinstance(e.data, StudentEnrolled | StudentTransferred | StudentLeft)
+    ]
+    current = await store.lock_placements(conn, sorted({e.learner_id for e in lifecycle}))
+    result = fold_enrolments(current, lifecycle)
     await store.save_placements(conn, result.placements)
     await store.add_to_counts(conn, result.deltas)
 
@@ -24,8 +28,9 @@ def enrolment_consumer(on_committed: Callable[[list[IncomingEvent]], None]) -> E
     return EventConsumer(
         service="analytics",
         name="enrolment",
-        contracts=[StudentEnrolled],
+        contracts=[StudentEnrolled, StudentTransferred, StudentLeft],
         handler=apply_enrolments,
-        description="Maintains enrolment counts per school and school year.",
+        description="Maintains enrolment counts per school and school year from enrolments, "
+        "transfers and leavers.",
         on_committed=on_committed,
     )

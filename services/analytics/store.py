@@ -47,18 +47,35 @@ async def save_placements(conn: Connection, placements: Mapping[str, Placement])
 
 
 async def add_to_counts(conn: Connection, deltas: Mapping[tuple[str, str], int]) -> None:
-    if not deltas:
-        return
+    """Apply count deltas. Additions upsert; retractions update rows that must exist (a
+    learner is retracted only from a cell they were counted in). They are separate statements
+    because PostgreSQL checks `enrolled >= 0` on the row an INSERT proposes, before ON CONFLICT
+    turns it into an update."""
     cells = sorted(deltas)  # a fixed order avoids deadlocks between concurrent batches
-    await conn.execute(
-        """INSERT INTO school_enrolment (school_id, school_year, enrolled)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-           ON CONFLICT (school_id, school_year)
-           DO UPDATE SET enrolled = school_enrolment.enrolled + EXCLUDED.enrolled""",
-        [c[0] for c in cells],
-        [c[1] for c in cells],
-        [deltas[c] for c in cells],
-    )
+    added = [c for c in cells if deltas[c] > 0]
+    retracted = [c for c in cells if deltas[c] < 0]
+    if added:
+        await conn.execute(
+            """INSERT INTO school_enrolment (school_id, school_year, enrolled)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+               ON CONFLICT (school_id, school_year)
+               DO UPDATE SET enrolled = school_enrolment.enrolled + EXCLUDED.enrolled""",
+            [c[0] for c in added],
+            [c[1] for c in added],
+            [deltas[c] for c in added],
+        )
+    if retracted:
+        result = await conn.execute(
+            """UPDATE school_enrolment e SET enrolled = e.enrolled + d.delta
+               FROM unnest($1::text[], $2::text[], $3::bigint[]) AS d(school_id, school_year,
+                                                                    delta)
+               WHERE e.school_id = d.school_id AND e.school_year = d.school_year""",
+            [c[0] for c in retracted],
+            [c[1] for c in retracted],
+            [deltas[c] for c in retracted],
+        )
+        if int(result.split()[-1]) != len(retracted):
+            raise RuntimeError(f"retracting from cells never counted: {retracted}")
 
 
 async def enrolment_under(conn: Connection, org_id: str) -> list[asyncpg.Record]:

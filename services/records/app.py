@@ -7,7 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.records.api import router
-from shared.events.contracts.records import StudentEnrolled
+from services.records.lifecycle_api import router as lifecycle_router
+from shared.events.contracts.records import (
+    ClassCreated,
+    StudentEnrolled,
+    StudentLeft,
+    StudentTransferred,
+)
 from shared.orgs.consumer import org_mirror_consumer
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
@@ -17,9 +23,9 @@ DEFINITION = ServiceDefinition(
     title="EduHub records",
     description="Enrolment and transfers, classes, staff, gradebooks, health checks, facilities.",
     migrations=Path(__file__).parent / "migrations",
-    publishes=[StudentEnrolled],
+    publishes=[StudentEnrolled, StudentTransferred, StudentLeft, ClassCreated],
     build_consumers=lambda: [org_mirror_consumer("records")],
-    routers=[router],
+    routers=[router, lifecycle_router],
 )
 
 

@@ -30,14 +30,19 @@ async def ensure_can_read_school(
     ensure_in_scope(principal, school_id, await ancestors(conn, school_id) or [])
 
 
-async def ensure_school_in_scope(
-    conn: Connection, principal: Principal, school_id: str, *, field: str
-) -> None:
+async def require_active_school(conn: Connection, school_id: str, *, field: str) -> None:
     unit = await get_unit(conn, school_id)
     if unit is None or unit["kind"] not in ("school", "daycare_group"):
         raise invalid(field, f"unknown school {school_id} (not in the organisation registry)")
     if unit["valid_to"] is not None or unit["merged_into"] is not None:
         raise invalid(field, f"school {school_id} is closed or merged")
+
+
+async def ensure_school_in_scope(
+    conn: Connection, principal: Principal, school_id: str, *, field: str
+) -> None:
+    """Writing a school's records: it must be open and in the caller's scope."""
+    await require_active_school(conn, school_id, field=field)
     ensure_in_scope(principal, school_id, await ancestors(conn, school_id) or [])
 
 
@@ -48,6 +53,22 @@ async def enrol_student(
     await ensure_school_in_scope(conn, principal, command.school_id, field="body.school_id")
     if problem := school_year_problem(command.school_year, command.enrolled_on):
         raise invalid("body.enrolled_on", problem)
+    # Imported here: lifecycle builds on this module's scope checks.
+    from services.records.lifecycle import check_class, grades_taught
+
+    if command.grade not in await grades_taught(conn, command.school_id):
+        raise invalid(
+            "body.grade", f"school {command.school_id} does not teach grade {command.grade}"
+        )
+    if command.class_id is not None:
+        await check_class(
+            conn,
+            command.class_id,
+            school_id=command.school_id,
+            school_year=command.school_year,
+            grade=command.grade,
+            field="body.class_id",
+        )
     revision = await store.bump_learner(
         conn, learner_id=command.learner_id, sex=command.sex, birth_date=command.birth_date
     )

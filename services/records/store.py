@@ -22,6 +22,7 @@ async def bump_learner(
         await conn.fetchval(
             "INSERT INTO learners (learner_id, revision, sex, birth_date) VALUES ($1, 1, $2, $3) "
             "ON CONFLICT (learner_id) DO UPDATE SET revision = learners.revision + 1, "
+            "state = 'enrolled', "
             "sex = COALESCE(EXCLUDED.sex, learners.sex), "
             "birth_date = COALESCE(EXCLUDED.birth_date, learners.birth_date) "
             "RETURNING revision",

@@ -20,6 +20,17 @@ def test_oneroster_export_of_a_commune(platform, tmp_path):
         commune, school = new_school(platform, api)
         identity, records = platform.url("identity"), platform.url("records")
         learners = []
+        for class_name in ("6A", "6B"):
+            made = api.post(
+                f"{records}/classes",
+                json={
+                    "school_id": school,
+                    "school_year": "2025-2026",
+                    "grade": 6,
+                    "name": class_name,
+                },
+            )
+            assert made.status_code == 201, made.text
         for n, name in enumerate(["Nguyễn Thị Ánh", "Trần Văn Bình", "Lê Minh Châu"]):
             person = api.post(
                 f"{identity}/persons",
@@ -39,7 +50,7 @@ def test_oneroster_export_of_a_commune(platform, tmp_path):
                     "school_id": school,
                     "school_year": "2025-2026",
                     "grade": 6,
-                    "class_id": "6A" if n < 2 else "6B",
+                    "class_id": f"{school}:2025-2026:{'6A' if n < 2 else '6B'}",
                     "enrolled_on": "2025-09-05",
                 },
             )
@@ -78,7 +89,10 @@ def test_oneroster_export_of_a_commune(platform, tmp_path):
         assert anh["role"] == "student" and anh["grades"] == "06"
         assert by_id[teacher["sector_id"]]["role"] == "teacher"
         classes = list(csv.DictReader(io.StringIO(archive.read("classes.csv").decode())))
-        assert sorted(c["classCode"] for c in classes) == ["6A", "6B"]
+        assert sorted(c["classCode"] for c in classes) == [
+            f"{school}:2025-2026:6A",
+            f"{school}:2025-2026:6B",
+        ]
         orgs = list(csv.DictReader(io.StringIO(archive.read("orgs.csv").decode())))
         assert {(o["sourcedId"], o["type"]) for o in orgs} == {
             ("HP", "district"),

@@ -1,8 +1,9 @@
-"""Folding enrolment events into count deltas (no IO).
+"""Folding lifecycle events into count deltas (no IO).
 
-Every learner contributes +1 to exactly one (school, school year): the placement of the
-newest revision records has published. A newer event retracts the old contribution and adds
-the new one; an event no newer than what we hold changes nothing. So duplicates and any
+Every learner contributes +1 to exactly one (school, school year) while enrolled: the
+placement of the newest revision records has published. Enrolments and transfers carry the
+placement after the change; a leaver has none. A newer event retracts the old contribution and
+adds the new one; an event no newer than what we hold changes nothing. So duplicates and any
 delivery order end in the same counts as a recomputation from the final state.
 """
 
@@ -12,20 +13,24 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.events.contracts.records import StudentEnrolled
+from shared.events.contracts.records import StudentEnrolled, StudentLeft, StudentTransferred
+
+LifecycleEvent = StudentEnrolled | StudentTransferred | StudentLeft
 
 
 @dataclass(frozen=True)
 class Placement:
+    """Where a learner stands at a revision; school_id None once they left."""
+
     revision: int
-    school_id: str
+    school_id: str | None
     school_year: str
     grade: int
     sex: str | None
 
     @property
-    def cell(self) -> tuple[str, str]:
-        return (self.school_id, self.school_year)
+    def cell(self) -> tuple[str, str] | None:
+        return (self.school_id, self.school_year) if self.school_id is not None else None
 
 
 @dataclass
@@ -34,7 +39,19 @@ class FoldResult:
     deltas: Counter[tuple[str, str]]  # (school_id, school_year) -> change of the count
 
 
-def fold_enrolments(current: dict[str, Placement], events: Iterable[StudentEnrolled]) -> FoldResult:
+def placement_after(event: LifecycleEvent, held: Placement | None) -> Placement:
+    sex = held.sex if held is not None else None
+    if isinstance(event, StudentEnrolled):
+        return Placement(
+            event.revision, event.school_id, event.school_year, event.grade, event.sex or sex
+        )
+    if isinstance(event, StudentTransferred):
+        return Placement(event.revision, event.to_school_id, event.school_year, event.grade, sex)
+    grade = held.grade if held is not None else 0
+    return Placement(event.revision, None, event.school_year, grade, sex)
+
+
+def fold_enrolments(current: dict[str, Placement], events: Iterable[LifecycleEvent]) -> FoldResult:
     state = dict(current)
     changed: dict[str, Placement] = {}
     deltas: Counter[tuple[str, str]] = Counter()
@@ -42,10 +59,11 @@ def fold_enrolments(current: dict[str, Placement], events: Iterable[StudentEnrol
         held = state.get(event.learner_id)
         if held is not None and held.revision >= event.revision:
             continue  # stale or duplicate
-        new = Placement(event.revision, event.school_id, event.school_year, event.grade, event.sex)
-        if held is not None:
+        new = placement_after(event, held)
+        if held is not None and held.cell is not None:
             deltas[held.cell] -= 1
-        deltas[new.cell] += 1
+        if new.cell is not None:
+            deltas[new.cell] += 1
         state[event.learner_id] = new
         changed[event.learner_id] = new
     return FoldResult(changed, Counter({cell: d for cell, d in deltas.items() if d}))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.analytics.domain.enrolment import Placement, fold_enrolments
-from shared.events.contracts.records import StudentEnrolled
+from shared.events.contracts.records import StudentEnrolled, StudentLeft, StudentTransferred
 
 
 def event(learner: str, revision: int, school: str, year: str = "2025-2026") -> StudentEnrolled:
@@ -45,21 +45,90 @@ def test_moves_within_one_batch_net_out():
     assert result.deltas == Counter({("A", "2025-2026"): 1, ("B", "2025-2026"): 1})
 
 
+def test_transfers_and_leavers_move_and_retract():
+    state = fold_enrolments({}, [event("L1", 1, "A")]).placements
+    moved = fold_enrolments(
+        state,
+        [
+            StudentTransferred(
+                learner_id="L1",
+                from_school_id="A",
+                to_school_id="B",
+                school_year="2025-2026",
+                grade=3,
+                transferred_on=date(2025, 11, 1),
+                revision=2,
+            )
+        ],
+    )
+    assert moved.deltas == Counter({("A", "2025-2026"): -1, ("B", "2025-2026"): 1})
+    gone = fold_enrolments(
+        moved.placements,
+        [
+            StudentLeft(
+                learner_id="L1",
+                school_id="B",
+                school_year="2025-2026",
+                reason="moved_abroad",
+                left_on=date(2026, 1, 5),
+                revision=3,
+            )
+        ],
+    )
+    assert gone.deltas == Counter({("B", "2025-2026"): -1})
+    # The enrolment arriving late (revision 1) cannot bring the leaver back.
+    late = fold_enrolments(gone.placements, [event("L1", 1, "A")])
+    assert late.deltas == Counter()
+
+
 learners = st.sampled_from(["L1", "L2", "L3", "L4"])
 schools = st.sampled_from(["A", "B", "C"])
+actions = st.sampled_from(["enrol", "transfer", "leave"])
+
+
+def lifecycle_event(learner, revision, action, school, previous_school):
+    if action == "transfer" and previous_school is not None:
+        return StudentTransferred(
+            learner_id=learner,
+            from_school_id=previous_school,
+            to_school_id=school,
+            school_year="2025-2026",
+            grade=3,
+            transferred_on=date(2025, 10, 1),
+            revision=revision,
+        )
+    if action == "leave" and previous_school is not None:
+        return StudentLeft(
+            learner_id=learner,
+            school_id=previous_school,
+            school_year="2025-2026",
+            reason="dropped_out",
+            left_on=date(2026, 1, 1),
+            revision=revision,
+        )
+    return event(learner, revision, school)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    history=st.lists(st.tuples(learners, schools), min_size=1, max_size=30),
+    history=st.lists(st.tuples(learners, schools, actions), min_size=1, max_size=30),
     data=st.data(),
 )
 def test_any_delivery_order_with_duplicates_equals_a_recount(history, data):
     revisions: Counter[str] = Counter()
+    where: dict[str, str | None] = {}
     events = []
-    for learner, school in history:
+    for learner, school, action in history:
         revisions[learner] += 1
-        events.append(event(learner, revisions[learner], school))
+        made = lifecycle_event(learner, revisions[learner], action, school, where.get(learner))
+        where[learner] = (
+            None
+            if isinstance(made, StudentLeft)
+            else made.to_school_id
+            if isinstance(made, StudentTransferred)
+            else school
+        )
+        events.append(made)
     deliveries = data.draw(st.permutations(events + data.draw(st.lists(st.sampled_from(events)))))
     batch_sizes = data.draw(st.lists(st.integers(1, 7), min_size=1, max_size=10))
 
@@ -68,14 +137,12 @@ def test_any_delivery_order_with_duplicates_equals_a_recount(history, data):
     position, size_index = 0, 0
     while position < len(deliveries):
         size = batch_sizes[size_index % len(batch_sizes)]
-        batch = deliveries[position : position + size]
-        result = fold_enrolments(state, batch)
+        result = fold_enrolments(state, deliveries[position : position + size])
         state.update(result.placements)
         counts.update(result.deltas)
         position += size
         size_index += 1
 
-    final = {e.learner_id: e for e in events}  # the last event of each learner wins
-    recount = Counter((e.school_id, e.school_year) for e in final.values())
+    recount = Counter((school, "2025-2026") for school in where.values() if school is not None)
     assert +counts == recount
     assert all(v >= 0 for v in counts.values())

@@ -78,7 +78,15 @@ class StudentLeft(EventData):
     learner_id: str = Field(min_length=1, max_length=64)
     school_id: OrgId
     school_year: SchoolYear = Field(pattern=SCHOOL_YEAR_PATTERN)
-    reason: Literal["graduated", "dropped_out", "moved_abroad", "deceased", "other"]
+    reason: Literal[
+        "graduated",
+        "completed_level",  # finished primary or lower secondary; enrols at the next level
+        "dropped_out",
+        "moved_abroad",
+        "deceased",
+        "merged",  # the record was a duplicate of another learner's (identity merged them)
+        "other",
+    ]
     left_on: date
     revision: int = Field(ge=1)
 
