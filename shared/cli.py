@@ -272,6 +272,50 @@ def outbox_prune(database_url: str | None, retention_days: int) -> None:
     )
 
 
+@main.group()
+def dlq() -> None:
+    """Dead-letter topics: events consumers could not apply."""
+
+
+@dlq.command("redrive")
+@click.argument("dlq_topic")
+@click.option(
+    "--bootstrap-servers",
+    envvar="KAFKA_BOOTSTRAP_SERVERS",
+    required=True,
+    help="Kafka (default: $KAFKA_BOOTSTRAP_SERVERS).",
+)
+@click.option(
+    "--consumer-group",
+    default=None,
+    help="Only what this consumer group dead-lettered (e.g. analytics.enrolment).",
+)
+@click.option("--dry-run", is_flag=True, help="Count, do not publish.")
+def dlq_redrive(
+    dlq_topic: str, bootstrap_servers: str, consumer_group: str | None, dry_run: bool
+) -> None:
+    """Send the events of DLQ_TOPIC back to their source topic, once the cause is fixed.
+    Consumers skip what they had already applied."""
+    from tqdm import tqdm
+
+    from shared.consumer.redrive import redrive
+
+    if not dlq_topic.endswith(".dlq"):
+        raise click.ClickException(f"{dlq_topic} is not a dead-letter topic (<topic>.dlq)")
+    with tqdm(unit="event", desc="redrive") as bar:
+        report = asyncio.run(
+            redrive(
+                bootstrap_servers,
+                dlq_topic,
+                consumer_group=consumer_group,
+                dry_run=dry_run,
+                progress=bar.update,
+            )
+        )
+    verb = "would redrive" if dry_run else "redrove"
+    click.echo(f"read {report.read}, {verb} {report.redriven}, skipped {report.skipped}")
+
+
 def _load_plugins() -> None:
     for entry in entry_points(group="eduhub.commands"):
         command = entry.load()

@@ -3,6 +3,7 @@ subscription exactly as the services run it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -221,5 +222,37 @@ async def test_binary_headers_tombstones_and_non_utf8_bodies_reach_the_dlq(fresh
         assert len(dlq) == 2
         assert reasons[0].startswith("invalid event: empty message (a tombstone)")
         assert reasons[1].startswith("invalid event: not JSON")
+    finally:
+        await h.stop()
+
+
+async def test_dead_lettered_events_can_be_redriven_once_fixed(fresh_db, kafka):
+    from shared.consumer.redrive import redrive
+
+    h = Harness(fresh_db, kafka.bootstrap_servers, fail_on=13)
+    await h.start()
+    try:
+        await h.send(h.envelope("a", 1), h.envelope("a", 13))
+
+        async def first_applied() -> bool:
+            return await h.totals() == {"a": 1}
+
+        await eventually(first_applied)
+        dlq_topic = dead_letter_topic(h.contract.topic())
+        await read_topic(kafka.bootstrap_servers, dlq_topic, expect=1)
+        h.fail_on = None  # the bug is fixed
+        report = await redrive(
+            kafka.bootstrap_servers, dlq_topic, consumer_group=h.consumer.group_id
+        )
+        assert (report.read, report.redriven, report.skipped) == (1, 1, 0)
+
+        async def all_applied() -> bool:
+            return await h.totals() == {"a": 14}
+
+        await eventually(all_applied)
+        # Redriving again is harmless: the consumer already applied it.
+        await redrive(kafka.bootstrap_servers, dlq_topic)
+        await asyncio.sleep(1)
+        assert await h.totals() == {"a": 14}
     finally:
         await h.stop()
