@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.records.api import router
 from services.records.lifecycle_api import router as lifecycle_router
 from services.records.merges import merge_consumer
+from services.records.person_facts import person_facts_consumer
 from shared.events.contracts.records import (
     ClassCreated,
     StudentEnrolled,
@@ -25,7 +26,11 @@ DEFINITION = ServiceDefinition(
     description="Enrolment and transfers, classes, staff, gradebooks, health checks, facilities.",
     migrations=Path(__file__).parent / "migrations",
     publishes=[StudentEnrolled, StudentTransferred, StudentLeft, ClassCreated],
-    build_consumers=lambda: [org_mirror_consumer("records"), merge_consumer()],
+    build_consumers=lambda: [
+        org_mirror_consumer("records"),
+        merge_consumer(),
+        person_facts_consumer(),
+    ],
     routers=[router, lifecycle_router],
 )
 

@@ -166,3 +166,34 @@ async def test_corrections_are_checked_audited_and_published(platform, kafka):
     )
     ours = [json.loads(r.value)["data"] for r in records if r.key == sector_id.encode()]
     assert [(e["revision"], e["changed_fields"]) for e in ours] == [(2, ["full_name"])]
+
+
+async def test_records_learns_sex_and_birth_date_from_identity(platform):
+    import asyncpg
+
+    with platform.client() as api:
+        _, school = new_school(platform, api)
+        url = f"{platform.url('identity')}/persons"
+        sector_id = api.post(url, json=person(school)).json()["sector_id"]
+        fixed = api.post(
+            f"{url}/{sector_id}/corrections", json={"birth_date": "2013-05-02", "reason": "typo"}
+        )
+        assert fixed.status_code == 200, fixed.text
+
+    async def learner_row():
+        conn = await asyncpg.connect(platform.database_url("records"))
+        try:
+            return await conn.fetchrow(
+                "SELECT sex, birth_date::text AS born FROM learners WHERE learner_id = $1",
+                sector_id,
+            )
+        finally:
+            await conn.close()
+
+    from shared.tests.support import eventually
+
+    async def corrected() -> bool:
+        row = await learner_row()
+        return row is not None and (row["sex"], row["born"]) == ("female", "2013-05-02")
+
+    await eventually(corrected)
