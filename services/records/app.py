@@ -7,11 +7,16 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.records.api import router
+from services.records.facilities.api import router as facilities_router
 from services.records.lifecycle_api import router as lifecycle_router
 from services.records.merges import merge_consumer
 from services.records.person_facts import person_facts_consumer
+from services.records.staff.api import router as staff_router
 from shared.events.contracts.records import (
     ClassCreated,
+    FacilityUpdated,
+    StaffAssigned,
+    StaffUpdated,
     StudentEnrolled,
     StudentLeft,
     StudentTransferred,
@@ -25,13 +30,21 @@ DEFINITION = ServiceDefinition(
     title="EduHub records",
     description="Enrolment and transfers, classes, staff, gradebooks, health checks, facilities.",
     migrations=Path(__file__).parent / "migrations",
-    publishes=[StudentEnrolled, StudentTransferred, StudentLeft, ClassCreated],
+    publishes=[
+        StudentEnrolled,
+        StudentTransferred,
+        StudentLeft,
+        ClassCreated,
+        StaffUpdated,
+        StaffAssigned,
+        FacilityUpdated,
+    ],
     build_consumers=lambda: [
         org_mirror_consumer("records"),
         merge_consumer(),
         person_facts_consumer(),
     ],
-    routers=[router, lifecycle_router],
+    routers=[router, lifecycle_router, staff_router, facilities_router],
 )
 
 
