@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.records.api import router
 from services.records.facilities.api import router as facilities_router
+from services.records.gradebook.api import router as gradebook_router
 from services.records.lifecycle_api import router as lifecycle_router
 from services.records.merges import merge_consumer
 from services.records.person_facts import person_facts_consumer
@@ -15,11 +16,13 @@ from services.records.staff.api import router as staff_router
 from shared.events.contracts.records import (
     ClassCreated,
     FacilityUpdated,
+    GradeRecorded,
     StaffAssigned,
     StaffUpdated,
     StudentEnrolled,
     StudentLeft,
     StudentTransferred,
+    TermFinalized,
 )
 from shared.orgs.consumer import org_mirror_consumer
 from shared.service import ServiceDefinition, create_service_app
@@ -38,13 +41,15 @@ DEFINITION = ServiceDefinition(
         StaffUpdated,
         StaffAssigned,
         FacilityUpdated,
+        GradeRecorded,
+        TermFinalized,
     ],
     build_consumers=lambda: [
         org_mirror_consumer("records"),
         merge_consumer(),
         person_facts_consumer(),
     ],
-    routers=[router, lifecycle_router, staff_router, facilities_router],
+    routers=[router, lifecycle_router, staff_router, facilities_router, gradebook_router],
 )
 
 

@@ -22,7 +22,11 @@ from shared.events.contracts.records import StudentEnrolled, StudentLeft
 from shared.outbox.writer import add_event
 
 # (table, primary key column) of every table keyed by learner_id that follows a merge.
-LEARNER_KEYED_TABLES: list[tuple[str, str]] = [("enrolments", "enrolment_id")]
+LEARNER_KEYED_TABLES: list[tuple[str, str]] = [
+    ("enrolments", "enrolment_id"),
+    ("grade_entries", "entry_id"),
+    ("grade_corrections", "correction_id"),
+]
 
 
 async def _ensure_learner(conn: Connection, learner_id: str) -> None:
