@@ -63,17 +63,13 @@ def export_oneroster(org_id: str, output: Path, database_url: str) -> None:
     click.echo(f"wrote {output} ({len(content)} bytes)")
 
 
-def _attach(module: str) -> None:
-    """Commands written in their own modules join this group (if the module is present)."""
-    import importlib
+def _attach_commands() -> None:
+    """Commands written in their own modules join this group."""
+    from services.identity.legacy.cli import COMMANDS as LEGACY
+    from services.identity.verification.cli import COMMANDS as VERIFICATION
 
-    try:
-        commands = importlib.import_module(module).COMMANDS
-    except ModuleNotFoundError:
-        return
-    for command in commands:
+    for command in (*LEGACY, *VERIFICATION):
         identity.add_command(command)
 
 
-_attach("services.identity.legacy.cli")
-_attach("services.identity.verification.cli")
+_attach_commands()
