@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from services.analytics.api import router
 from services.analytics.consumers import enrolment_consumer
 from services.analytics.gauges import GaugeRefresher
+from services.analytics.health_api import router as health_router
+from services.analytics.health_consumers import health_consumer
 from shared.orgs.consumer import org_mirror_consumer
 from shared.service import ServiceContext, ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
@@ -39,8 +41,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         build_consumers=lambda: [
             org_mirror_consumer("analytics", on_committed=mark_dirty),
             enrolment_consumer(mark_dirty),
+            health_consumer(mark_dirty),
         ],
-        routers=[router],
+        routers=[router, health_router],
         on_started=on_started,
         on_stopping=on_stopping,
     )

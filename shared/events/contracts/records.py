@@ -236,6 +236,7 @@ class HealthMeasured(EventData):
     eyesight_right: float | None = Field(default=None, ge=0, le=2.0)
     eye_conditions: list[EyeCondition] = Field(default_factory=list)
     replaces: uuid.UUID | None = None
+    grade: int | None = Field(default=None, ge=0, le=12, description="The learner's grade")
 
     def subject(self) -> str:
         return self.learner_id
@@ -256,6 +257,8 @@ class SwimAssessed(EventData):
     assessed_on: date
     ability: Literal["cannot_swim", "swims_with_aid", "swims_25m_unaided"]
     replaces: uuid.UUID | None = None
+    grade: int | None = Field(default=None, ge=0, le=12, description="The learner's grade")
+    sex: Literal["male", "female"] | None = None
 
     def subject(self) -> str:
         return self.learner_id

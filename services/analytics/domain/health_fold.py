@@ -1,0 +1,557 @@
+"""Folding health measurements and swim assessments into per-learner state and cell deltas
+(pure: no IO).
+
+Which record counts.  For one learner and campaign every measurement received is remembered.
+A measurement named in the ``replaces`` of another measurement *of the same learner and
+campaign* is retracted, whichever of the two arrives first. Of the measurements left (the live
+ones) the last in the order (``measured_on``, event time, ``measurement_id``) counts: a newer
+one replaces the counted one, an older one arriving late changes nothing, and the ids break
+ties so that every delivery order ends the same way. A measurement id seen before is a
+duplicate and changes nothing (the first copy received is the one remembered). Swim
+assessments follow the same rules with ``assessed_on`` and ``assessment_id``. The event time is
+the CloudEvents ``time`` of the envelope (records' outbox time).
+
+What a counted record adds.  A counted measurement adds one learner to a nutrition cell and, if
+the learner's eyes were examined, to an eye cell; a counted swim assessment adds one learner
+to a swim cell. What was added is kept with the learner's state (a "share"), so a retraction
+subtracts exactly what was added even if the classification code changed in between.
+
+Cells are keyed by (campaign, school, class, grade, sex): class, school, commune and province
+figures are sums of them. Nutrition cells add the WHO age group, so that the prevalence under
+five (WHO 2006 standards) and at 5-19 (WHO 2007 reference) can be read separately, since their
+cut-offs differ. The measurement stays with the school and class named in the event (the
+campaign's snapshot): a later transfer or class change does not move it. Commune and province
+come from the organisation mirror at query time.
+
+What events may not carry.  ``grade`` is optional on ``HealthMeasured`` and ``SwimAssessed``
+(added after the first producers): events without it count under ``UNKNOWN_GRADE`` (-1). A
+swim cell does not use the assessment's optional sex: a
+swim cell takes the sex of the learner's newest counted measurement in any campaign (sex travels
+with every measurement), ``UNKNOWN_SEX`` until there is one; when a measurement arrives or is
+corrected, the learner's swim shares move to the right sex.
+
+The fold recomputes, for every learner in the batch, the shares of the (learner, campaign)
+pairs it touched from the full memory of those pairs, then diffs them against what is counted.
+So duplicates, any delivery order and any batch split give the cells that ``recount`` computes
+from scratch from the final memory (the property test checks exactly that).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Literal, Protocol, TypeVar
+
+from services.analytics.domain.growth import (
+    DAYS_PER_MONTH,
+    UNDER5_MONTHS,
+    WHO2007_MAX_MONTHS,
+    assess,
+)
+from shared.events.contracts.records import HealthMeasured, SwimAssessed
+
+# --------------------------------------------------------------------------- parameters
+
+# Visual acuity (decimal) below which an eye counts as reduced. Check: the Department's school
+# health guidance may use another threshold; changing it needs a rebuild of the eye cells.
+REDUCED_ACUITY_BELOW = 0.8
+
+NO_CLASS = ""  # cell value when the event names no class
+UNKNOWN_GRADE = -1  # events that do not say the learner's grade
+UNKNOWN_SEX = "unknown"  # swim cells of a learner with no counted measurement yet
+
+AgeGroup = Literal["under_5", "5_19", "outside_who"]
+AGE_GROUPS: tuple[AgeGroup, ...] = ("under_5", "5_19", "outside_who")
+
+# Exclusive nutrition statuses: one per counted measurement. "thin"/"severely_thin" are the
+# 5-19 thinness bands (BMI-for-age), "wasted"/"severely_wasted" the under-5 ones
+# (weight-for-length/height); "flagged" = implausible by WHO's flags, "unknown" = not
+# computable (no height or weight, age outside the WHO references, or out of WHO's tables).
+NUTRITION_STATUSES = (
+    "normal",
+    "overweight",
+    "obese",
+    "thin",
+    "severely_thin",
+    "wasted",
+    "severely_wasted",
+    "flagged",
+    "unknown",
+)
+NOT_ASSESSED = frozenset({"flagged", "unknown"})
+NUTRITION_COUNTERS = ("measured", *NUTRITION_STATUSES, "stunted")
+
+EYE_CONDITIONS = ("myopia", "hyperopia", "astigmatism", "strabismus", "other")
+EYE_COUNTERS = ("examined", "any_condition", *EYE_CONDITIONS, "acuity_measured", "reduced_acuity")
+
+SWIM_ABILITIES = ("cannot_swim", "swims_with_aid", "swims_25m_unaided")
+NOT_ABLE_TO_SWIM_SAFELY = frozenset({"cannot_swim", "swims_with_aid"})
+SWIM_COUNTERS = ("assessed", *SWIM_ABILITIES)
+
+# (campaign_id, school_id, class_id or NO_CLASS, grade or UNKNOWN_GRADE, sex)
+CellKey = tuple[str, str, str, int, str]
+# CellKey + age group
+NutritionKey = tuple[str, str, str, int, str, str]
+Key = tuple[str, str]  # (learner_id, campaign_id)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _aware(time: datetime) -> datetime:
+    # Comparing a naive with an aware datetime raises; an envelope time without a zone is UTC.
+    return time if time.tzinfo is not None else time.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """A measurement as remembered (the event's values and its event time)."""
+
+    measurement_id: uuid.UUID
+    learner_id: str
+    campaign_id: str
+    event_time: datetime
+    measured_on: date
+    school_id: str
+    class_id: str | None
+    sex: str
+    birth_date: date
+    height_cm: float | None
+    weight_kg: float | None
+    eyesight_left: float | None
+    eyesight_right: float | None
+    eye_conditions: tuple[str, ...]
+    replaces: uuid.UUID | None
+    grade: int | None = None
+
+    @property
+    def record_id(self) -> uuid.UUID:
+        return self.measurement_id
+
+    @property
+    def order(self) -> tuple[date, datetime, uuid.UUID]:
+        return (self.measured_on, self.event_time, self.measurement_id)
+
+    @classmethod
+    def of(cls, time: datetime, event: HealthMeasured) -> Measurement:
+        return cls(
+            measurement_id=event.measurement_id,
+            learner_id=event.learner_id,
+            campaign_id=event.campaign_id,
+            event_time=_aware(time),
+            measured_on=event.measured_on,
+            school_id=event.school_id,
+            class_id=event.class_id,
+            sex=event.sex,
+            birth_date=event.birth_date,
+            height_cm=event.height_cm,
+            weight_kg=event.weight_kg,
+            eyesight_left=event.eyesight_left,
+            eyesight_right=event.eyesight_right,
+            eye_conditions=tuple(sorted(set(event.eye_conditions))),
+            replaces=event.replaces,
+            grade=event.grade,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SwimAssessment:
+    """A swim assessment as remembered."""
+
+    assessment_id: uuid.UUID
+    learner_id: str
+    campaign_id: str
+    event_time: datetime
+    assessed_on: date
+    school_id: str
+    class_id: str | None
+    ability: str
+    replaces: uuid.UUID | None
+    grade: int | None = None
+
+    @property
+    def record_id(self) -> uuid.UUID:
+        return self.assessment_id
+
+    @property
+    def order(self) -> tuple[date, datetime, uuid.UUID]:
+        return (self.assessed_on, self.event_time, self.assessment_id)
+
+    @classmethod
+    def of(cls, time: datetime, event: SwimAssessed) -> SwimAssessment:
+        return cls(
+            assessment_id=event.assessment_id,
+            learner_id=event.learner_id,
+            campaign_id=event.campaign_id,
+            event_time=_aware(time),
+            assessed_on=event.assessed_on,
+            school_id=event.school_id,
+            class_id=event.class_id,
+            ability=event.ability,
+            replaces=event.replaces,
+            grade=event.grade,
+        )
+
+
+class _Versioned(Protocol):
+    @property
+    def record_id(self) -> uuid.UUID: ...
+
+    @property
+    def replaces(self) -> uuid.UUID | None: ...
+
+    @property
+    def order(self) -> tuple[date, datetime, uuid.UUID]: ...
+
+
+R = TypeVar("R", bound=_Versioned)
+K = TypeVar("K")
+
+
+def counted_record(records: Iterable[R]) -> R | None:
+    """The record that counts among one learner's records of one campaign: the last live one."""
+    pool = list(records)
+    retracted = {r.replaces for r in pool if r.replaces is not None}
+    live = [r for r in pool if r.record_id not in retracted]
+    return max(live, key=lambda r: r.order) if live else None
+
+
+# --------------------------------------------------------------------------- classification
+
+
+def age_in_months(birth_date: date, on: date) -> float:
+    """Exact age in months as WHO's software computes it from dates: days / 30.4375."""
+    return (on - birth_date).days / DAYS_PER_MONTH
+
+
+def age_group(age_months: float) -> AgeGroup:
+    if 0 <= age_months < UNDER5_MONTHS:
+        return "under_5"
+    if UNDER5_MONTHS <= age_months < WHO2007_MAX_MONTHS:
+        return "5_19"
+    return "outside_who"
+
+
+@dataclass(frozen=True, slots=True)
+class Nutrition:
+    age_group: AgeGroup
+    status: str  # one of NUTRITION_STATUSES
+    stunted: bool  # only when the status is assessed (neither flagged nor unknown)
+
+
+def classify_nutrition(
+    sex: str,
+    birth_date: date,
+    measured_on: date,
+    height_cm: float | None,
+    weight_kg: float | None,
+) -> Nutrition:
+    """WHO status of one measurement. Never raises for data the contract admits.
+
+    Missing height or weight, or an age outside the WHO references (negative, or from 229
+    months), is "unknown". Any WHO flag (height-, weight-, BMI-for-age, weight-for-height) makes
+    the whole measurement "flagged": it is excluded from every nutrition rate, stunting included.
+    """
+    months = age_in_months(birth_date, measured_on)
+    group = age_group(months)
+    if height_cm is None or weight_kg is None or group == "outside_who":
+        return Nutrition(group, "unknown", False)
+    try:
+        result = assess(1 if sex == "male" else 2, months, height_cm, weight_kg)
+    except ValueError:
+        return Nutrition(group, "unknown", False)
+    if result.fhfa or result.fwfa or result.fbfa or result.fwfh:
+        return Nutrition(group, "flagged", False)
+    status = result.nutrition_status
+    if status not in NUTRITION_STATUSES:  # growth's "flagged" is covered above; be strict
+        raise ValueError(f"unexpected nutrition status {status!r}")
+    return Nutrition(group, status, status not in NOT_ASSESSED and result.status.stunted)
+
+
+# --------------------------------------------------------------------------- shares
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementShare:
+    """What a counted measurement adds to the cells (kept so it can be taken back exactly)."""
+
+    measurement_id: uuid.UUID
+    measured_on: date
+    event_time: datetime
+    school_id: str
+    class_id: str | None
+    grade: int | None
+    sex: str
+    age_group: str
+    nutrition_status: str
+    stunted: bool
+    eyes_examined: bool
+    eye_conditions: tuple[str, ...]
+    acuity_measured: bool
+    reduced_acuity: bool
+
+    @property
+    def order(self) -> tuple[date, datetime, uuid.UUID]:
+        return (self.measured_on, self.event_time, self.measurement_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SwimShare:
+    """What a counted swim assessment adds; ``sex`` is the learner's sex it was counted under."""
+
+    assessment_id: uuid.UUID
+    school_id: str
+    class_id: str | None
+    grade: int | None
+    sex: str
+    ability: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one learner adds for one campaign now."""
+
+    measurement: MeasurementShare | None = None
+    swim: SwimShare | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.measurement is None and self.swim is None
+
+
+def measurement_share(m: Measurement) -> MeasurementShare:
+    nutrition = classify_nutrition(m.sex, m.birth_date, m.measured_on, m.height_cm, m.weight_kg)
+    acuities = [v for v in (m.eyesight_left, m.eyesight_right) if v is not None]
+    return MeasurementShare(
+        measurement_id=m.measurement_id,
+        measured_on=m.measured_on,
+        event_time=m.event_time,
+        school_id=m.school_id,
+        class_id=m.class_id,
+        grade=m.grade,
+        sex=m.sex,
+        age_group=nutrition.age_group,
+        nutrition_status=nutrition.status,
+        stunted=nutrition.stunted,
+        eyes_examined=bool(acuities) or bool(m.eye_conditions),
+        eye_conditions=m.eye_conditions,
+        acuity_measured=bool(acuities),
+        reduced_acuity=any(v < REDUCED_ACUITY_BELOW for v in acuities),
+    )
+
+
+def swim_share(s: SwimAssessment, sex: str) -> SwimShare:
+    return SwimShare(s.assessment_id, s.school_id, s.class_id, s.grade, sex, s.ability)
+
+
+def learner_sex(counted: Iterable[Counted]) -> str:
+    """The sex on the learner's newest counted measurement in any campaign."""
+    shares = [c.measurement for c in counted if c.measurement is not None]
+    return max(shares, key=lambda s: s.order).sex if shares else UNKNOWN_SEX
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def cell_key(
+    campaign_id: str, school_id: str, class_id: str | None, grade: int | None, sex: str
+) -> CellKey:
+    return (
+        campaign_id,
+        school_id,
+        NO_CLASS if class_id is None else class_id,
+        UNKNOWN_GRADE if grade is None else grade,
+        sex,
+    )
+
+
+@dataclass
+class Cells:
+    """Counts (or count deltas) per cell of the three maintained tables."""
+
+    nutrition: dict[NutritionKey, Counter[str]] = field(default_factory=dict)
+    eyes: dict[CellKey, Counter[str]] = field(default_factory=dict)
+    swimming: dict[CellKey, Counter[str]] = field(default_factory=dict)
+
+    def add(self, campaign_id: str, counted: Counted, sign: int = 1) -> None:
+        m, s = counted.measurement, counted.swim
+        if m is not None:
+            key = cell_key(campaign_id, m.school_id, m.class_id, m.grade, m.sex)
+            nutrition = self.nutrition.setdefault((*key, m.age_group), Counter())
+            nutrition["measured"] += sign
+            nutrition[m.nutrition_status] += sign
+            nutrition["stunted"] += sign * m.stunted
+            if m.eyes_examined:
+                eyes = self.eyes.setdefault(key, Counter())
+                eyes["examined"] += sign
+                eyes["any_condition"] += sign * bool(m.eye_conditions)
+                for condition in m.eye_conditions:
+                    eyes[condition] += sign
+                eyes["acuity_measured"] += sign * m.acuity_measured
+                eyes["reduced_acuity"] += sign * m.reduced_acuity
+        if s is not None:
+            key = cell_key(campaign_id, s.school_id, s.class_id, s.grade, s.sex)
+            swim = self.swimming.setdefault(key, Counter())
+            swim["assessed"] += sign
+            swim[s.ability] += sign
+
+    def without_zeros(self) -> Cells:
+        def clean(table: Mapping[K, Counter[str]]) -> dict[K, Counter[str]]:
+            kept = {k: Counter({c: v for c, v in row.items() if v}) for k, row in table.items()}
+            return {k: row for k, row in kept.items() if row}
+
+        return Cells(clean(self.nutrition), clean(self.eyes), clean(self.swimming))
+
+
+# --------------------------------------------------------------------------- the fold
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """An event with its envelope time."""
+
+    time: datetime
+    data: HealthMeasured | SwimAssessed
+
+
+@dataclass
+class HealthState:
+    """What the fold needs to know before a batch.
+
+    ``measurements``/``swims``: every record remembered for each (learner, campaign) the batch
+    has records for (a missing key means none). ``counted``: every campaign share of each learner
+    in the batch (learner -> campaign -> share).
+    """
+
+    measurements: dict[Key, dict[uuid.UUID, Measurement]] = field(default_factory=dict)
+    swims: dict[Key, dict[uuid.UUID, SwimAssessment]] = field(default_factory=dict)
+    counted: dict[str, dict[str, Counted]] = field(default_factory=dict)
+
+
+@dataclass
+class HealthFold:
+    new_measurements: list[Measurement]  # to remember
+    new_swims: list[SwimAssessment]
+    counted: dict[Key, Counted]  # changed shares; an empty Counted means nothing counts now
+    deltas: Cells  # without zero entries
+
+
+def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
+    measurements = {k: dict(v) for k, v in state.measurements.items()}
+    swims = {k: dict(v) for k, v in state.swims.items()}
+    new_measurements: list[Measurement] = []
+    new_swims: list[SwimAssessment] = []
+    touched_m: dict[str, set[str]] = defaultdict(set)  # learner -> campaigns with new records
+    touched_s: dict[str, set[str]] = defaultdict(set)
+    for event in events:
+        data = event.data
+        key = (data.learner_id, data.campaign_id)
+        if isinstance(data, HealthMeasured):
+            held_m = measurements.setdefault(key, {})
+            if data.measurement_id in held_m:
+                continue  # duplicate
+            m = Measurement.of(event.time, data)
+            held_m[m.measurement_id] = m
+            new_measurements.append(m)
+            touched_m[data.learner_id].add(data.campaign_id)
+        else:
+            held_s = swims.setdefault(key, {})
+            if data.assessment_id in held_s:
+                continue
+            s = SwimAssessment.of(event.time, data)
+            held_s[s.assessment_id] = s
+            new_swims.append(s)
+            touched_s[data.learner_id].add(data.campaign_id)
+
+    changed: dict[Key, Counted] = {}
+    deltas = Cells()
+    for learner in sorted(touched_m.keys() | touched_s.keys()):
+        before = state.counted.get(learner, {})
+        after = _shares_after(
+            learner,
+            before,
+            touched_m.get(learner, set()),
+            touched_s.get(learner, set()),
+            measurements,
+            swims,
+        )
+        for campaign in sorted(before.keys() | after.keys()):
+            old, new = before.get(campaign, Counted()), after.get(campaign, Counted())
+            if old == new:
+                continue
+            deltas.add(campaign, old, -1)
+            deltas.add(campaign, new, +1)
+            changed[(learner, campaign)] = new
+    return HealthFold(new_measurements, new_swims, changed, deltas.without_zeros())
+
+
+def _shares_after(
+    learner: str,
+    before: Mapping[str, Counted],
+    measured_campaigns: set[str],
+    swum_campaigns: set[str],
+    measurements: Mapping[Key, Mapping[uuid.UUID, Measurement]],
+    swims: Mapping[Key, Mapping[uuid.UUID, SwimAssessment]],
+) -> dict[str, Counted]:
+    """The learner's shares per campaign once the new records are taken into account."""
+    measured: dict[str, MeasurementShare | None] = {c: s.measurement for c, s in before.items()}
+    for campaign in measured_campaigns:
+        current = counted_record(measurements.get((learner, campaign), {}).values())
+        held = measured.get(campaign)
+        if current is None:
+            measured[campaign] = None
+        elif held is None or held.measurement_id != current.measurement_id:
+            measured[campaign] = measurement_share(current)
+        # else: the same measurement still counts; keep the share exactly as it was added
+    sex = learner_sex(Counted(m) for m in measured.values())
+    after: dict[str, Counted] = {}
+    for campaign in measured.keys() | swum_campaigns:
+        swim: SwimShare | None
+        if campaign in swum_campaigns:
+            current_swim = counted_record(swims.get((learner, campaign), {}).values())
+            swim = None if current_swim is None else swim_share(current_swim, sex)
+        else:
+            held_swim = before[campaign].swim if campaign in before else None
+            swim = None if held_swim is None else replace(held_swim, sex=sex)
+        counted = Counted(measured.get(campaign), swim)
+        if not counted.empty:
+            after[campaign] = counted
+    return after
+
+
+# --------------------------------------------------------------------------- from scratch
+
+
+def recount(
+    measurements: Iterable[Measurement], swims: Iterable[SwimAssessment]
+) -> tuple[dict[Key, Counted], Cells]:
+    """Shares and cells computed from scratch from every remembered record (no deltas)."""
+    by_key_m: dict[Key, list[Measurement]] = defaultdict(list)
+    by_key_s: dict[Key, list[SwimAssessment]] = defaultdict(list)
+    for m in measurements:
+        by_key_m[(m.learner_id, m.campaign_id)].append(m)
+    for s in swims:
+        by_key_s[(s.learner_id, s.campaign_id)].append(s)
+    measured: dict[Key, MeasurementShare] = {}
+    for key, measured_records in by_key_m.items():
+        current = counted_record(measured_records)
+        if current is not None:
+            measured[key] = measurement_share(current)
+    sex_of: dict[str, str] = {}
+    for (learner, _), share in sorted(measured.items(), key=lambda kv: kv[1].order):
+        sex_of[learner] = share.sex  # the newest wins
+    swum: dict[Key, SwimShare] = {}
+    for key, swim_records in by_key_s.items():
+        current_swim = counted_record(swim_records)
+        if current_swim is not None:
+            swum[key] = swim_share(current_swim, sex_of.get(key[0], UNKNOWN_SEX))
+    shares = {
+        key: Counted(measured.get(key), swum.get(key)) for key in measured.keys() | swum.keys()
+    }
+    cells = Cells()
+    for (_, campaign), counted in shares.items():
+        cells.add(campaign, counted)
+    return shares, cells.without_zeros()

@@ -1,0 +1,433 @@
+"""SQL of the health aggregates (nutrition, eyes, swimming), one function per query."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+from services.analytics.domain.health_fold import (
+    EYE_COUNTERS,
+    NUTRITION_COUNTERS,
+    SWIM_COUNTERS,
+    Cells,
+    Counted,
+    Key,
+    Measurement,
+    MeasurementShare,
+    SwimAssessment,
+    SwimShare,
+)
+from shared.db.pool import Connection
+
+# Namespace of the per-learner advisory locks (two-key form: does not collide with the
+# single-key locks, such as the migrations').
+LEARNER_LOCK_CLASS = 7_420_030
+
+CELL_KEY = (
+    ("campaign_id", "text"),
+    ("school_id", "text"),
+    ("class_id", "text"),
+    ("grade", "smallint"),
+    ("sex", "text"),
+)
+NUTRITION_KEY = (*CELL_KEY, ("age_group", "text"))
+
+
+# --------------------------------------------------------------------------- fold state
+
+
+async def lock_learners(conn: Connection, learner_ids: Sequence[str]) -> None:
+    """Serialise batches that touch the same learner, including learners we hold nothing for
+    yet (a row lock cannot cover a row that does not exist). Taken in one fixed order."""
+    await conn.execute(
+        """SELECT pg_advisory_xact_lock($1, k)
+           FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::text[]) AS id ORDER BY k) s""",
+        LEARNER_LOCK_CLASS,
+        list(learner_ids),
+    )
+
+
+def _measurement(r: asyncpg.Record) -> Measurement:
+    return Measurement(
+        measurement_id=r["measurement_id"],
+        learner_id=r["learner_id"],
+        campaign_id=r["campaign_id"],
+        event_time=r["event_time"],
+        measured_on=r["measured_on"],
+        school_id=r["school_id"],
+        class_id=r["class_id"],
+        sex=r["sex"],
+        birth_date=r["birth_date"],
+        height_cm=r["height_cm"],
+        weight_kg=r["weight_kg"],
+        eyesight_left=r["eyesight_left"],
+        eyesight_right=r["eyesight_right"],
+        eye_conditions=tuple(r["eye_conditions"]),
+        replaces=r["replaces"],
+        grade=r["grade"],
+    )
+
+
+def _swim(r: asyncpg.Record) -> SwimAssessment:
+    return SwimAssessment(
+        assessment_id=r["assessment_id"],
+        learner_id=r["learner_id"],
+        campaign_id=r["campaign_id"],
+        event_time=r["event_time"],
+        assessed_on=r["assessed_on"],
+        school_id=r["school_id"],
+        class_id=r["class_id"],
+        ability=r["ability"],
+        replaces=r["replaces"],
+        grade=r["grade"],
+    )
+
+
+async def load_measurements(
+    conn: Connection, keys: Sequence[Key]
+) -> dict[Key, dict[uuid.UUID, Measurement]]:
+    """Every remembered measurement of these (learner, campaign) pairs."""
+    rows = await conn.fetch(
+        """SELECT m.* FROM health_measurements m
+           JOIN unnest($1::text[], $2::text[]) AS k(learner_id, campaign_id)
+             ON m.learner_id = k.learner_id AND m.campaign_id = k.campaign_id""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    found: dict[Key, dict[uuid.UUID, Measurement]] = {}
+    for r in rows:
+        m = _measurement(r)
+        found.setdefault((m.learner_id, m.campaign_id), {})[m.measurement_id] = m
+    return found
+
+
+async def load_swims(
+    conn: Connection, keys: Sequence[Key]
+) -> dict[Key, dict[uuid.UUID, SwimAssessment]]:
+    rows = await conn.fetch(
+        """SELECT s.* FROM swim_assessments s
+           JOIN unnest($1::text[], $2::text[]) AS k(learner_id, campaign_id)
+             ON s.learner_id = k.learner_id AND s.campaign_id = k.campaign_id""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    found: dict[Key, dict[uuid.UUID, SwimAssessment]] = {}
+    for r in rows:
+        s = _swim(r)
+        found.setdefault((s.learner_id, s.campaign_id), {})[s.assessment_id] = s
+    return found
+
+
+async def load_counted(
+    conn: Connection, learner_ids: Sequence[str]
+) -> dict[str, dict[str, Counted]]:
+    """The shares of these learners in every campaign: learner -> campaign -> share."""
+    measured = await conn.fetch(
+        "SELECT * FROM health_counted_measurements WHERE learner_id = ANY($1::text[])",
+        list(learner_ids),
+    )
+    swum = await conn.fetch(
+        "SELECT * FROM health_counted_swims WHERE learner_id = ANY($1::text[])",
+        list(learner_ids),
+    )
+    shares: dict[Key, Counted] = {}
+    for r in measured:
+        shares[(r["learner_id"], r["campaign_id"])] = Counted(
+            measurement=MeasurementShare(
+                measurement_id=r["measurement_id"],
+                measured_on=r["measured_on"],
+                event_time=r["event_time"],
+                school_id=r["school_id"],
+                class_id=r["class_id"],
+                grade=r["grade"],
+                sex=r["sex"],
+                age_group=r["age_group"],
+                nutrition_status=r["nutrition_status"],
+                stunted=r["stunted"],
+                eyes_examined=r["eyes_examined"],
+                eye_conditions=tuple(r["eye_conditions"]),
+                acuity_measured=r["acuity_measured"],
+                reduced_acuity=r["reduced_acuity"],
+            )
+        )
+    for r in swum:
+        key = (r["learner_id"], r["campaign_id"])
+        swim = SwimShare(
+            r["assessment_id"], r["school_id"], r["class_id"], r["grade"], r["sex"], r["ability"]
+        )
+        shares[key] = Counted(shares[key].measurement if key in shares else None, swim)
+    by_learner: dict[str, dict[str, Counted]] = {}
+    for (learner, campaign), counted in shares.items():
+        by_learner.setdefault(learner, {})[campaign] = counted
+    return by_learner
+
+
+async def remember(
+    conn: Connection, measurements: Sequence[Measurement], swims: Sequence[SwimAssessment]
+) -> None:
+    """Store new records. No ON CONFLICT: a record id we hold under another learner or campaign
+    is a corrupt event; the unique violation fails it (and the runner dead-letters it)."""
+    if measurements:
+        await conn.executemany(
+            """INSERT INTO health_measurements (measurement_id, learner_id, campaign_id,
+                   event_time, measured_on, school_id, class_id, sex, birth_date, height_cm,
+                   weight_kg, eyesight_left, eyesight_right, eye_conditions, replaces, grade)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)""",
+            [
+                (
+                    m.measurement_id,
+                    m.learner_id,
+                    m.campaign_id,
+                    m.event_time,
+                    m.measured_on,
+                    m.school_id,
+                    m.class_id,
+                    m.sex,
+                    m.birth_date,
+                    m.height_cm,
+                    m.weight_kg,
+                    m.eyesight_left,
+                    m.eyesight_right,
+                    list(m.eye_conditions),
+                    m.replaces,
+                    m.grade,
+                )
+                for m in measurements
+            ],
+        )
+    if swims:
+        await conn.executemany(
+            """INSERT INTO swim_assessments (assessment_id, learner_id, campaign_id, event_time,
+                   assessed_on, school_id, class_id, ability, replaces, grade)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+            [
+                (
+                    s.assessment_id,
+                    s.learner_id,
+                    s.campaign_id,
+                    s.event_time,
+                    s.assessed_on,
+                    s.school_id,
+                    s.class_id,
+                    s.ability,
+                    s.replaces,
+                    s.grade,
+                )
+                for s in swims
+            ],
+        )
+
+
+async def save_counted(conn: Connection, changed: Mapping[Key, Counted]) -> None:
+    """Replace the shares of the changed (learner, campaign) pairs."""
+    if not changed:
+        return
+    keys = sorted(changed)
+    learners, campaigns = [k[0] for k in keys], [k[1] for k in keys]
+    for table in ("health_counted_measurements", "health_counted_swims"):
+        await conn.execute(
+            f"""DELETE FROM {table} t USING unnest($1::text[], $2::text[]) AS k(l, c)
+                WHERE t.learner_id = k.l AND t.campaign_id = k.c""",
+            learners,
+            campaigns,
+        )
+    measured = [(k, changed[k].measurement) for k in keys if changed[k].measurement is not None]
+    if measured:
+        await conn.executemany(
+            """INSERT INTO health_counted_measurements (learner_id, campaign_id, measurement_id,
+                   measured_on, event_time, school_id, class_id, grade, sex, age_group,
+                   nutrition_status, stunted, eyes_examined, eye_conditions, acuity_measured,
+                   reduced_acuity)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)""",
+            [
+                (
+                    k[0],
+                    k[1],
+                    m.measurement_id,
+                    m.measured_on,
+                    m.event_time,
+                    m.school_id,
+                    m.class_id,
+                    m.grade,
+                    m.sex,
+                    m.age_group,
+                    m.nutrition_status,
+                    m.stunted,
+                    m.eyes_examined,
+                    list(m.eye_conditions),
+                    m.acuity_measured,
+                    m.reduced_acuity,
+                )
+                for k, m in measured
+                if m is not None
+            ],
+        )
+    swum = [(k, changed[k].swim) for k in keys if changed[k].swim is not None]
+    if swum:
+        await conn.executemany(
+            """INSERT INTO health_counted_swims (learner_id, campaign_id, assessment_id,
+                   school_id, class_id, grade, sex, ability)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            [
+                (k[0], k[1], s.assessment_id, s.school_id, s.class_id, s.grade, s.sex, s.ability)
+                for k, s in swum
+                if s is not None
+            ],
+        )
+
+
+# --------------------------------------------------------------------------- cells
+
+
+async def _add_to_table(
+    conn: Connection,
+    table: str,
+    key_columns: Sequence[tuple[str, str]],
+    counters: Sequence[str],
+    deltas: Mapping[Any, Counter[str]],
+) -> None:
+    """Add count deltas to cells. Rows are created with zeros first and updated after, because
+    PostgreSQL checks `>= 0` on the row an INSERT proposes before ON CONFLICT turns it into an
+    update, and a delta can mix signs. A retraction below zero violates the CHECK and fails the
+    batch: it would mean the state and the cells disagree."""
+    keys = sorted(deltas)  # one fixed order for every batch: no deadlocks between them
+    if not keys:
+        return
+    names = [name for name, _ in key_columns]
+    key_arrays = [[k[i] for k in keys] for i in range(len(key_columns))]
+    key_params = ", ".join(f"${i + 1}::{t}[]" for i, (_, t) in enumerate(key_columns))
+    columns = ", ".join(names)
+    await conn.execute(
+        f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({key_params}) "
+        "ON CONFLICT DO NOTHING",
+        *key_arrays,
+    )
+    await conn.execute(
+        f"""SELECT 1 FROM {table}
+            WHERE ({columns}) IN (SELECT * FROM unnest({key_params}))
+            ORDER BY {columns} FOR UPDATE""",
+        *key_arrays,
+    )
+    counter_params = ", ".join(
+        f"${len(key_columns) + i + 1}::bigint[]" for i in range(len(counters))
+    )
+    result = await conn.execute(
+        f"""UPDATE {table} t SET {", ".join(f"{c} = t.{c} + d.{c}" for c in counters)}
+            FROM unnest({key_params}, {counter_params}) AS d({columns}, {", ".join(counters)})
+            WHERE {" AND ".join(f"t.{n} = d.{n}" for n in names)}""",
+        *key_arrays,
+        *[[deltas[k][c] for k in keys] for c in counters],
+    )
+    if int(result.split()[-1]) != len(keys):
+        raise RuntimeError(f"{table}: {len(keys)} cells to change, {result} changed")
+
+
+async def add_to_cells(conn: Connection, deltas: Cells) -> None:
+    nutrition = deltas.nutrition
+    await _add_to_table(conn, "nutrition_cells", NUTRITION_KEY, NUTRITION_COUNTERS, nutrition)
+    await _add_to_table(conn, "eye_cells", CELL_KEY, EYE_COUNTERS, deltas.eyes)
+    await _add_to_table(conn, "swim_cells", CELL_KEY, SWIM_COUNTERS, deltas.swimming)
+
+
+# --------------------------------------------------------------------------- verification
+
+
+async def all_records(conn: Connection) -> tuple[list[Measurement], list[SwimAssessment]]:
+    """Everything remembered (for a recount from scratch: tests and offline verification)."""
+    measurements = await conn.fetch("SELECT * FROM health_measurements")
+    swims = await conn.fetch("SELECT * FROM swim_assessments")
+    return [_measurement(r) for r in measurements], [_swim(r) for r in swims]
+
+
+async def all_cells(conn: Connection) -> Cells:
+    """The maintained cells, non-zero counts only (compare with `recount`)."""
+    cells = Cells()
+    for table, key_columns, counters, target in (
+        ("nutrition_cells", NUTRITION_KEY, NUTRITION_COUNTERS, cells.nutrition),
+        ("eye_cells", CELL_KEY, EYE_COUNTERS, cells.eyes),
+        ("swim_cells", CELL_KEY, SWIM_COUNTERS, cells.swimming),
+    ):
+        for r in await conn.fetch(f"SELECT * FROM {table}"):
+            key = tuple(r[name] for name, _ in key_columns)
+            target[key] = Counter({c: r[c] for c in counters})
+    return cells.without_zeros()
+
+
+# --------------------------------------------------------------------------- queries
+
+_SUBTREE = """WITH RECURSIVE subtree(org_id, branch, depth) AS (
+        SELECT org_id, NULL::text, 0 FROM org_units WHERE org_id = $1
+        UNION ALL
+        SELECT o.org_id, coalesce(s.branch, o.org_id), s.depth + 1 FROM org_units o
+        JOIN subtree s ON o.parent_id = s.org_id WHERE s.depth < 16)"""
+
+
+async def _rollup(
+    conn: Connection,
+    table: str,
+    counters: Sequence[str],
+    *,
+    org_id: str,
+    campaign_id: str,
+    by_class: bool,
+    by_age_group: bool = False,
+) -> list[asyncpg.Record]:
+    """Sums of the cells of every school at or below `org_id`, per part one level down: the
+    direct child unit a school lies under (`part` is the child's org_id, or `org_id` itself
+    for cells of the unit itself), or the class (`part` is the class_id) when `by_class`."""
+    part = "c.class_id" if by_class else "coalesce(s.branch, s.org_id)"
+    age = ", c.age_group" if by_age_group else ""
+    sums = ", ".join(f"sum(c.{c})::bigint AS {c}" for c in counters)
+    return await conn.fetch(
+        f"""{_SUBTREE}
+            SELECT {part} AS part{age}, {sums}
+            FROM {table} c JOIN subtree s ON s.org_id = c.school_id
+            WHERE c.campaign_id = $2
+            GROUP BY {part}{age} ORDER BY {part}{age}""",
+        org_id,
+        campaign_id,
+    )
+
+
+async def nutrition_under(
+    conn: Connection, *, org_id: str, campaign_id: str, by_class: bool
+) -> list[asyncpg.Record]:
+    """Rows of (part, age_group, NUTRITION_COUNTERS...)."""
+    return await _rollup(
+        conn,
+        "nutrition_cells",
+        NUTRITION_COUNTERS,
+        org_id=org_id,
+        campaign_id=campaign_id,
+        by_class=by_class,
+        by_age_group=True,
+    )
+
+
+async def eyes_under(
+    conn: Connection, *, org_id: str, campaign_id: str, by_class: bool
+) -> list[asyncpg.Record]:
+    """Rows of (part, EYE_COUNTERS...)."""
+    return await _rollup(
+        conn, "eye_cells", EYE_COUNTERS, org_id=org_id, campaign_id=campaign_id, by_class=by_class
+    )
+
+
+async def swimming_under(
+    conn: Connection, *, org_id: str, campaign_id: str, by_class: bool
+) -> list[asyncpg.Record]:
+    """Rows of (part, SWIM_COUNTERS...)."""
+    return await _rollup(
+        conn, "swim_cells", SWIM_COUNTERS, org_id=org_id, campaign_id=campaign_id, by_class=by_class
+    )
+
+
+async def units(conn: Connection, org_ids: Sequence[str]) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        "SELECT org_id, kind, name FROM org_units WHERE org_id = ANY($1::text[])", list(org_ids)
+    )
+    return {r["org_id"]: r for r in rows}
