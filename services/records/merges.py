@@ -11,6 +11,7 @@ holds under the retired ID moves to the survivor, without counting the learner t
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from services.records import lifecycle_store, store
@@ -26,7 +27,77 @@ LEARNER_KEYED_TABLES: list[tuple[str, str]] = [
     ("enrolments", "enrolment_id"),
     ("grade_entries", "entry_id"),
     ("grade_corrections", "correction_id"),
+    ("health_measurements", "measurement_id"),
+    ("swim_assessments", "assessment_id"),
 ]
+
+# Tables that hold one current value per learner and slot (a campaign, a gradebook cell): where
+# both records have a current value in the same slot, the survivor's stays current and the
+# retired one's is superseded by it (remembered, so an unmerge makes it current again).
+# (table, key, pointer to the replacement, extra columns to set, slot columns)
+SLOT_TABLES: list[tuple[str, str, str, str, tuple[str, ...]]] = [
+    (
+        "health_measurements",
+        "measurement_id",
+        "replaced_by",
+        ", superseded_at = now()",
+        ("campaign_id",),
+    ),
+    (
+        "swim_assessments",
+        "assessment_id",
+        "replaced_by",
+        ", superseded_at = now()",
+        ("campaign_id",),
+    ),
+    (
+        "grade_entries",
+        "entry_id",
+        "superseded_by",
+        "",
+        (
+            "school_id",
+            "class_id",
+            "school_year",
+            "semester",
+            "subject_code",
+            "assessment",
+            "sequence",
+        ),
+    ),
+]
+
+
+async def _supersede_collisions(
+    conn: Connection, *, retired: str, survivor: str, merge_id: uuid.UUID
+) -> None:
+    for table, key, pointer, extra, slot in SLOT_TABLES:
+        same_slot = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}" for c in slot)
+        await conn.execute(
+            f"""WITH superseded AS (
+                    UPDATE {table} r SET {pointer} = s.{key}{extra}
+                    FROM {table} s
+                    WHERE r.learner_id = $1 AND s.learner_id = $2
+                      AND r.{pointer} IS NULL AND s.{pointer} IS NULL AND {same_slot}
+                    RETURNING r.{key}::text AS row_key)
+                INSERT INTO merge_moves (merge_id, table_name, row_key)
+                SELECT $3, $4, row_key FROM superseded ON CONFLICT DO NOTHING""",
+            retired,
+            survivor,
+            merge_id,
+            f"{table}:superseded",
+        )
+
+
+async def _restore_collisions(conn: Connection, merge_id: uuid.UUID) -> None:
+    for table, key, pointer, extra, _ in SLOT_TABLES:
+        reset = ", superseded_at = NULL" if extra else ""
+        await conn.execute(
+            f"UPDATE {table} SET {pointer} = NULL{reset} WHERE {key}::text IN ("
+            "SELECT row_key FROM merge_moves WHERE merge_id = $1 AND table_name = $2)",
+            merge_id,
+            f"{table}:superseded",
+        )
 
 
 async def _ensure_learner(conn: Connection, learner_id: str) -> None:
@@ -62,6 +133,7 @@ async def apply_merge(conn: Connection, merge: PersonMerged) -> None:
             ),
             source=SOURCE,
         )
+    await _supersede_collisions(conn, retired=retired, survivor=survivor, merge_id=merge.merge_id)
     for table, key in LEARNER_KEYED_TABLES:
         await conn.execute(
             f"""WITH moved AS (UPDATE {table} SET learner_id = $2 WHERE learner_id = $1
@@ -116,6 +188,7 @@ async def apply_unmerge(conn: Connection, unmerge: PersonUnmerged) -> None:
             retired,
             table,
         )
+    await _restore_collisions(conn, unmerge.merge_id)
     await conn.execute("UPDATE learners SET merged_into = NULL WHERE learner_id = $1", retired)
     today = datetime.now(UTC).date()
     back = await conn.fetch(

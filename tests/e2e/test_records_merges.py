@@ -97,3 +97,78 @@ def test_the_survivor_takes_over_a_placement_it_did_not_have(platform):
 
         wait_for(moved)
         assert enrolled(platform, api, school) == 1
+
+
+def test_health_records_follow_a_merge_and_come_back_on_unmerge(platform):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.e2e.test_records_health import _school_year
+
+    today = (datetime.now(UTC) + timedelta(hours=7)).date()
+    year, year_start, year_end = _school_year(today)
+    with platform.client() as api:
+        _, school = new_school(platform, api)
+        identity, records = platform.url("identity"), platform.url("records")
+        survivor = register(api, identity, school, "Lý Thu Trang")
+        retired = register(api, identity, school, "Ly Thu Trang")
+        for learner in (survivor, retired):
+            assert (
+                api.post(
+                    f"{records}/enrolments", json=enrolment(school, learner_id=learner)
+                ).status_code
+                == 201
+            )
+        campaign = f"KSK-M-{school}"
+        assert (
+            api.post(
+                f"{records}/health/campaigns",
+                json={
+                    "campaign_id": campaign,
+                    "org_id": school,
+                    "name": "Khám sức khỏe",
+                    "school_year": year,
+                    "term": 1,
+                    "starts_on": max(year_start, today - timedelta(days=20)).isoformat(),
+                    "ends_on": min(year_end, today + timedelta(days=20)).isoformat(),
+                },
+            ).status_code
+            == 201
+        )
+    with platform.client(role="school", org=school) as nurse:
+        for learner, height in ((survivor, 140.0), (retired, 141.0)):
+            response = nurse.post(
+                f"{records}/health/measurements",
+                json={
+                    "learner_id": learner,
+                    "school_id": school,
+                    "campaign_id": campaign,
+                    "measured_on": today.isoformat(),
+                    "height_cm": height,
+                    "weight_kg": 35.0,
+                },
+            )
+            assert response.status_code == 201, response.text
+    with platform.client() as api:
+        merge = api.post(
+            f"{identity}/merges",
+            json={"survivor_id": survivor, "merged_id": retired, "reason": "same girl"},
+        )
+        assert merge.status_code == 201, merge.text
+
+        def heights(learner: str) -> list[tuple[float, bool]]:
+            body = api.get(
+                f"{records}/health/learners/{learner}", params={"include_superseded": "true"}
+            )
+            if body.status_code != 200:
+                return []
+            return sorted(
+                (m["height_cm"], m["replaced_by"] is None) for m in body.json()["measurements"]
+            )
+
+        # Both measurements now belong to the survivor; the survivor's own stays current.
+        wait_for(lambda: heights(survivor) == [(140.0, True), (141.0, False)])
+        api.post(
+            f"{identity}/merges/{merge.json()['merge_id']}/unmerge", json={"reason": "two girls"}
+        )
+        wait_for(lambda: heights(retired) == [(141.0, True)])
+        assert heights(survivor) == [(140.0, True)]
