@@ -13,10 +13,9 @@ from services.identity import merge_handlers, merge_store, person_store, store
 from services.identity.person_schemas import PersonPublic
 from shared.audit import record_access
 from shared.auth import ensure_in_scope, require_role
-from shared.db.pool import Connection
 from shared.events.contracts.identity import OrgId
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import idempotent_post
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem
 
@@ -49,22 +48,18 @@ async def _post(
     principal: Any,
     key: str | None,
     body: BaseModel,
-    handler: Any,
+    run: Any,
     status: int = 200,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return status, await handler(conn)
-
-    code, response, replayed = await run_idempotent(
+    return await idempotent_post(
         pool,
         principal=principal.key,
         key=key,
-        method="POST",
         path=request.url.path,
         body=body.model_dump(mode="json"),
-        action=action,
+        run=run,
+        status=status,
     )
-    return idempotent_response(code, response, replayed=replayed)
 
 
 @router.post("/merges", status_code=201, summary="Merge two records of one person")

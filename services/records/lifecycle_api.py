@@ -12,11 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.records import lifecycle, lifecycle_store
 from services.records.handlers import ensure_can_read_school
-from shared.db.pool import Connection
 from shared.events.contracts.identity import OrgId
 from shared.events.contracts.records import SCHOOL_YEAR_PATTERN
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import idempotent_post
 
 router = APIRouter(tags=["learner lifecycle"])
 
@@ -69,21 +68,17 @@ async def _post(
     key: str | None,
     body: BaseModel,
     run: Any,
-    status: int,
+    status: int = 200,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return status, await run(conn)
-
-    code, response, replayed = await run_idempotent(
+    return await idempotent_post(
         pool,
         principal=principal.key,
         key=key,
-        method="POST",
         path=request.url.path,
         body=body.model_dump(mode="json"),
-        action=action,
+        run=run,
+        status=status,
     )
-    return idempotent_response(code, response, replayed=replayed)
 
 
 @router.post(

@@ -27,6 +27,28 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
 REPLAYED_HEADER = "Idempotency-Replayed"
 
 
+async def idempotent_post(
+    pool: asyncpg.Pool,
+    *,
+    principal: str,
+    key: str | None,
+    path: str,
+    body: Any,
+    run: Callable[[Connection], Awaitable[Any]],
+    status: int = 200,
+) -> JSONResponse:
+    """The usual POST: run the use case once per Idempotency-Key and answer with its result
+    (`body` is the request, as JSON-ready data, to recognise a key reused for another one)."""
+
+    async def action(conn: Connection) -> tuple[int, Any]:
+        return status, await run(conn)
+
+    code, response, replayed = await run_idempotent(
+        pool, principal=principal, key=key, method="POST", path=path, body=body, action=action
+    )
+    return idempotent_response(code, response, replayed=replayed)
+
+
 def idempotent_response(status: int, body: Any, *, replayed: bool) -> JSONResponse:
     """The stored or fresh answer; a replay says so in a header, so a client can tell "done
     now" from "done before" without comparing bodies."""
