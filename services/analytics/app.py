@@ -8,9 +8,14 @@ from fastapi import FastAPI
 
 from services.analytics.api import router
 from services.analytics.consumers import enrolment_consumer
+from services.analytics.forecast_api import router as forecast_router
+from services.analytics.forecast_consumers import staff_consumer
 from services.analytics.gauges import GaugeRefresher
 from services.analytics.health_api import router as health_router
 from services.analytics.health_consumers import health_consumer
+from services.analytics.public_api import router as public_router
+from services.analytics.reports_api import router as reports_router
+from shared.events.contracts.analytics import ReportReady
 from shared.orgs.consumer import org_mirror_consumer
 from shared.service import ServiceContext, ServiceDefinition, create_service_app
 from shared.settings import ServiceSettings
@@ -37,13 +42,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         description="Live sector statistics kept from events: enrolment, nutrition, swimming, "
         "eye health, results; teacher-shortage forecast; published statistics.",
         migrations=Path(__file__).parent / "migrations",
-        publishes=[],
+        publishes=[ReportReady],
         build_consumers=lambda: [
             org_mirror_consumer("analytics", on_committed=mark_dirty),
             enrolment_consumer(mark_dirty),
             health_consumer(mark_dirty),
+            staff_consumer(),
         ],
-        routers=[router, health_router],
+        routers=[router, health_router, forecast_router, public_router, reports_router],
         on_started=on_started,
         on_stopping=on_stopping,
     )

@@ -5,6 +5,7 @@ documents are built from it. Adding a contract means adding it here and committi
 (`eduhub contracts export`).
 """
 
+from shared.events.contracts.analytics import ReportReady
 from shared.events.contracts.identity import (
     OrgChanged,
     PersonMerged,
@@ -48,6 +49,7 @@ ALL_CONTRACTS: tuple[type[EventData], ...] = (
     SwimAssessed,
     FacilityUpdated,
     RecordAcknowledged,
+    ReportReady,
 )
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "PersonUpdated",
     "PersonVerified",
     "RecordAcknowledged",
+    "ReportReady",
     "StaffAssigned",
     "StaffUpdated",
     "StudentEnrolled",
