@@ -15,7 +15,7 @@ from shared.audit import record_access
 from shared.auth import ensure_in_scope, require_role
 from shared.events.contracts.identity import OrgId
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_post
+from shared.http.idempotency import answer_post
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem
 
@@ -42,26 +42,6 @@ class ScanRequest(BaseModel):
     org_id: OrgId | None = Field(default=None, description="Only persons held at or below it")
 
 
-async def _post(
-    request: Request,
-    pool: Any,
-    principal: Any,
-    key: str | None,
-    body: BaseModel,
-    run: Any,
-    status: int = 200,
-) -> JSONResponse:
-    return await idempotent_post(
-        pool,
-        principal=principal.key,
-        key=key,
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        run=run,
-        status=status,
-    )
-
-
 @router.post("/merges", status_code=201, summary="Merge two records of one person")
 async def merge(
     body: MergeRequest,
@@ -70,7 +50,7 @@ async def merge(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
@@ -96,7 +76,7 @@ async def unmerge(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
@@ -114,7 +94,7 @@ async def scan(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,

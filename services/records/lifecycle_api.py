@@ -15,7 +15,7 @@ from services.records.handlers import ensure_can_read_school
 from shared.events.contracts.identity import OrgId
 from shared.events.contracts.records import SCHOOL_YEAR_PATTERN
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_post
+from shared.http.idempotency import answer_post
 
 router = APIRouter(tags=["learner lifecycle"])
 
@@ -61,26 +61,6 @@ class RolloverRequest(BaseModel):
     )
 
 
-async def _post(
-    request: Request,
-    pool: Any,
-    principal: Any,
-    key: str | None,
-    body: BaseModel,
-    run: Any,
-    status: int = 200,
-) -> JSONResponse:
-    return await idempotent_post(
-        pool,
-        principal=principal.key,
-        key=key,
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        run=run,
-        status=status,
-    )
-
-
 @router.post(
     "/classes", status_code=201, summary="Create a class (publishes records.class.created)"
 )
@@ -91,7 +71,7 @@ async def create_class(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
@@ -124,7 +104,7 @@ async def transfer(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
@@ -143,7 +123,7 @@ async def leave(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
@@ -162,7 +142,7 @@ async def rollover(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,

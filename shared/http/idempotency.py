@@ -11,8 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from shared.auth import Principal
 from shared.db.pool import Connection
 from shared.http.problems import Problem
 
@@ -25,6 +28,29 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
 
 
 REPLAYED_HEADER = "Idempotency-Replayed"
+
+
+async def answer_post(
+    request: Request,
+    pool: asyncpg.Pool,
+    principal: Principal,
+    key: str | None,
+    body: Any,
+    run: Callable[[Connection], Awaitable[Any]],
+    status: int = 200,
+) -> JSONResponse:
+    """A route's whole POST: `body` is the request (a pydantic model or JSON-ready data),
+    `run` the use case on a connection inside the transaction."""
+    data = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return await idempotent_post(
+        pool,
+        principal=principal.key,
+        key=key,
+        path=request.url.path,
+        body=data,
+        run=run,
+        status=status,
+    )
 
 
 async def idempotent_post(

@@ -11,10 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.identity.verification import handlers
-from shared.db.pool import Connection
 from shared.events.contracts.identity import OrgId
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import answer_post
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem
 
@@ -56,30 +55,6 @@ class ResolveRequest(BaseModel):
     )
 
 
-async def _post(
-    request: Request,
-    pool: Any,
-    principal: Any,
-    key: str | None,
-    body: Any,
-    handler: Any,
-    status: int = 200,
-) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return status, await handler(conn)
-
-    code, response, replayed = await run_idempotent(
-        pool,
-        principal=principal.key,
-        key=key,
-        method="POST",
-        path=request.url.path,
-        body=body,
-        action=action,
-    )
-    return idempotent_response(code, response, replayed=replayed)
-
-
 @router.post(
     "/batches",
     status_code=201,
@@ -92,7 +67,7 @@ async def create_batch(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
@@ -179,7 +154,7 @@ async def import_response(
     data = await request.body()
     if len(data) > MAX_RESPONSE_BYTES:
         raise Problem(413, "Content Too Large", f"at most {MAX_RESPONSE_BYTES} bytes")
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
@@ -221,7 +196,7 @@ async def resolve(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    return await _post(
+    return await answer_post(
         request,
         pool,
         principal,
