@@ -15,7 +15,7 @@ from services.identity.domain.reorganisation import ChangeRequest
 from services.identity.schemas import OrgCreate, OrgPage, OrgPublic
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import answer_post, idempotent_response, run_idempotent
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem, invalid
 from shared.tabular import TableError, read_table
@@ -36,19 +36,15 @@ async def create_org(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 201, await handlers.register_org(conn, principal, body)
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: handlers.register_org(conn, principal, body),
+        status=201,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.post(
@@ -159,8 +155,13 @@ async def change_org(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 200, await org_changes.change_org(
+    return await answer_post(
+        request,
+        pool,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: org_changes.change_org(
             conn,
             principal,
             org_id,
@@ -171,18 +172,9 @@ async def change_org(
                 parent_id=body.parent_id,
                 merged_into=body.merged_into,
             ),
-        )
-
-    status, response, replayed = await run_idempotent(
-        pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        ),
+        status=200,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get("/orgs", response_model=OrgPage, summary="List organisation units")

@@ -17,9 +17,8 @@ from services.identity.person_schemas import (
 )
 from shared.audit import entries_for
 from shared.auth import require_role
-from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep, get_context
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import answer_post
 from shared.http.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(tags=["persons"])
@@ -40,21 +39,17 @@ async def register(
 ) -> JSONResponse:
     province = get_context(request).extras["issuing_province"]
 
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 201, await person_handlers.register_person(
-            conn, principal, body, issuing_province=province, today=date.today()
-        )
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: person_handlers.register_person(
+            conn, principal, body, issuing_province=province, today=date.today()
+        ),
+        status=201,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get(
@@ -121,18 +116,14 @@ async def correct(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 200, await person_handlers.correct_person(
-            conn, principal, identifier, body, today=date.today()
-        )
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: person_handlers.correct_person(
+            conn, principal, identifier, body, today=date.today()
+        ),
+        status=200,
     )
-    return idempotent_response(status, response, replayed=replayed)

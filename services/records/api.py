@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -12,9 +12,8 @@ from services.records import handlers, store
 from services.records.schemas import EnrolmentCreate, EnrolmentPage, EnrolmentPublic
 from shared.audit import record_access
 from shared.auth import AuthorisationError
-from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import answer_post
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem
 
@@ -34,19 +33,15 @@ async def enrol(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 201, await handlers.enrol_student(conn, principal, body)
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: handlers.enrol_student(conn, principal, body),
+        status=201,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentPublic)

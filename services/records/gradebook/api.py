@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,10 +19,9 @@ from services.records.gradebook.handlers import (
     SubjectPublic,
 )
 from shared.auth import require_role
-from shared.db.pool import Connection
 from shared.events.contracts.records import SCHOOL_YEAR_PATTERN
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import answer_post
 from shared.http.problems import Problem
 
 router = APIRouter(prefix="/gradebook", tags=["gradebook"])
@@ -45,19 +44,15 @@ async def record_grade(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 201, await handlers.record_grade(conn, principal, body, now=datetime.now(UTC))
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: handlers.record_grade(conn, principal, body, now=datetime.now(UTC)),
+        status=201,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get(
@@ -138,21 +133,15 @@ async def finalize(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 201, await handlers.finalize_term(
-            conn, principal, class_id, body, now=datetime.now(UTC)
-        )
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: handlers.finalize_term(conn, principal, class_id, body, now=datetime.now(UTC)),
+        status=201,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get(

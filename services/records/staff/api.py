@@ -24,7 +24,7 @@ from services.records.staff.handlers import (
 )
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
-from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.http.idempotency import answer_post, idempotent_response, run_idempotent
 from shared.http.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/staff", tags=["staff"])
@@ -115,19 +115,15 @@ async def assign(
     principal: PrincipalDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 201, await handlers.assign(conn, principal, body, today=date.today())
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=body.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda conn: handlers.assign(conn, principal, body, today=date.today()),
+        status=201,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.post(
@@ -145,21 +141,17 @@ async def end_assignment(
 ) -> JSONResponse:
     command = body or AssignmentEnd()
 
-    async def action(conn: Connection) -> tuple[int, Any]:
-        return 200, await handlers.end_assignment(
-            conn, principal, assignment_id, command, today=date.today()
-        )
-
-    status, response, replayed = await run_idempotent(
+    return await answer_post(
+        request,
         pool,
-        principal=principal.key,
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=command.model_dump(mode="json"),
-        action=action,
+        principal,
+        idempotency_key,
+        command.model_dump(mode="json"),
+        lambda conn: handlers.end_assignment(
+            conn, principal, assignment_id, command, today=date.today()
+        ),
+        status=200,
     )
-    return idempotent_response(status, response, replayed=replayed)
 
 
 @router.get("/assignments", response_model=AssignmentPage, summary="Assignments of one school")
