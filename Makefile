@@ -22,6 +22,7 @@ $(VENV)/.runtime: pyproject.toml requirements.lock
 
 $(VENV)/.test: $(VENV)/.runtime requirements-test.lock
 	$(BIN)/python -m pip install --quiet -r requirements-test.lock
+	bash tests/tools/ensure-chromium.sh
 	touch $@
 
 up: $(VENV)/.runtime
