@@ -35,7 +35,18 @@ METRICS: dict[str, set[str]] = {
     "eduhub_consumer_lag": {"service", "group", "topic"},
     "eduhub_event_to_aggregate_seconds_bucket": {"service", "le"},
     "eduhub_learners_enrolled": {"province", "commune"},
+    # sector health gauges of analytics (services/analytics/gauges.py)
+    "eduhub_nutrition_learners": {"province", "commune", "status"},
+    "eduhub_nutrition_stunted_learners": {"province", "commune"},
+    "eduhub_swimming_assessed_learners": {"province", "commune"},
+    "eduhub_swimming_non_swimmers": {"province", "commune"},
+    "eduhub_swimming_non_swimmer_share": {"province", "commune"},
+    "eduhub_eye_examined_learners": {"province", "commune"},
+    "eduhub_eye_condition_learners": {"province", "commune", "condition"},
+    "eduhub_health_gauge_campaign": {"source", "campaign"},
 }
+# Labels a sector gauge may carry besides province and commune: each has a fixed, small set.
+BOUNDED_EXTRA_LABELS = {"status", "condition"}
 OUTCOMES = {"applied", "duplicate", "dead_lettered", "retried"}
 TARGET_LABELS = {"job", "instance"}  # added by Prometheus to every scraped series
 
@@ -176,6 +187,41 @@ def promql_usage(expr: str) -> tuple[set[str], dict[str, set[str]], set[str]]:
         metrics.add(word)
     metrics.update(name for name in matched if name)
     return metrics, matched, grouped
+
+
+def test_metrics_are_the_ones_the_code_defines() -> None:
+    """Every metric the dashboard and alerts may use is registered by the platform library or
+    the analytics gauges with these labels (counters scrape as _total, histograms as _bucket),
+    and every analytics gauge is among them (so it has a panel)."""
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from services.analytics import gauges
+    from shared.observability import metrics
+
+    defined: dict[str, set[str]] = {}
+    for module in (metrics, gauges):
+        for item in vars(module).values():
+            if isinstance(item, MetricWrapperBase):
+                kind, name, labels = item._type, item._name, set(item._labelnames)
+                if kind == "counter":
+                    defined[f"{name}_total"] = labels
+                elif kind == "histogram":
+                    defined[f"{name}_bucket"] = labels | {"le"}
+                else:
+                    defined[name] = labels
+    for name, labels in METRICS.items():
+        assert defined.get(name) == labels, f"{name}: the code registers {defined.get(name)}"
+    sector = {f"{g._name}" for g in vars(gauges).values() if isinstance(g, MetricWrapperBase)}
+    assert sector <= set(METRICS), f"gauges without a dashboard panel: {sector - set(METRICS)}"
+
+
+def test_sector_gauges_have_bounded_labels() -> None:
+    """Province and commune only (plus a fixed status or condition): never school, class or
+    learner, so the series stay about (communes + provinces) x statuses."""
+    for name, labels in METRICS.items():
+        if name.startswith(("eduhub_nutrition", "eduhub_swimming", "eduhub_eye", "eduhub_learn")):
+            assert {"province", "commune"} <= labels, name
+            assert labels - {"province", "commune"} <= BOUNDED_EXTRA_LABELS, name
 
 
 def test_promql_reader_finds_metrics_and_labels() -> None:
@@ -359,14 +405,21 @@ def test_alert_rules_cover_outbox_lag_dlq_and_down() -> None:
     groups = load_yaml(DEPLOY / "prometheus/alerts.yml")["groups"]
     rules = {rule["alert"]: rule for group in groups for rule in group["rules"]}
     allowed = {**METRICS, "up": set()}
+    for group in groups:
+        # sector conditions are for the Department's follow-up, never for a pager
+        severities = {"info"} if group["name"] == "eduhub-sector" else {"warning", "critical"}
+        for rule in group["rules"]:
+            assert rule["labels"]["severity"] in severities, rule["alert"]
     for name, rule in rules.items():
         check_promql(rule["expr"], allowed)
-        assert rule["labels"]["severity"] in {"warning", "critical"}, name
         assert rule["annotations"]["summary"], name
 
     assert "deriv(eduhub_outbox_pending" in rules["EduhubOutboxGrowing"]["expr"]
     assert "eduhub_consumer_lag" in rules["EduhubConsumerLagHigh"]["expr"]
     assert 'outcome="dead_lettered"' in rules["EduhubEventsDeadLettered"]["expr"]
+    swimmers = rules["EduhubNonSwimmerShareHigh"]["expr"]
+    assert "eduhub_swimming_non_swimmer_share" in swimmers
+    assert "eduhub_swimming_assessed_learners" in swimmers
     down = rules["EduhubServiceDown"]["expr"]
     assert down.startswith("up{") and down.endswith("== 0")
     assert all(name in down for name in SERVICES)
@@ -447,6 +500,29 @@ def test_dashboard_structure(dashboard: dict[str, Any]) -> None:
     assert 'outcome="dead_lettered"' in by_title["Dead-lettered events"]["targets"][0]["expr"]
     assert "eduhub_consumer_lag" in by_title["Consumer lag"]["targets"][0]["expr"]
     assert "eduhub_outbox_pending" in by_title["Outbox pending"]["targets"][0]["expr"]
+
+    # Sector health: shares of the assessed only, per commune tables, the campaign shown.
+    shares = by_title["Nutrition status shares (province)"]
+    assert shares["fieldConfig"]["defaults"]["unit"] == "percentunit"
+    assert shares["targets"][0]["expr"].count('status!~"flagged|unknown"') == 2
+    for title, metric in [
+        ("Non-swimmer share by commune", "eduhub_swimming_non_swimmer_share"),
+        ("Nutrition status by commune", "eduhub_nutrition_learners"),
+        ("Eye conditions by commune", "eduhub_eye_condition_learners"),
+    ]:
+        panel = by_title[title]
+        assert panel["type"] == "table", title
+        assert panel["targets"][0]["format"] == "table", title
+        assert (
+            metric in panel["targets"][0]["expr"] and 'commune!=""' in panel["targets"][0]["expr"]
+        )
+    eyes = by_title["Eye conditions by commune"]["targets"][0]["expr"]
+    assert "/ ignoring (condition) group_left" in eyes and "eduhub_eye_examined_learners" in eyes
+    campaign = by_title["Health gauges' campaign"]["targets"][0]
+    assert "eduhub_health_gauge_campaign" in campaign["expr"]
+    assert campaign["legendFormat"] == "{{source}}: {{campaign}}"
+    lag = by_title["Analytics consumer lag by group"]["targets"][0]["expr"]
+    assert 'service="analytics"' in lag and "by (group)" in lag
 
 
 # --- Kubernetes ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.analytics.api import router
-from services.analytics.consumers import enrolment_consumer
+from services.analytics.census_api import router as census_router
+from services.analytics.consumers import enrolment_consumer, enrolment_history_consumer
+from services.analytics.dashboard import router as dashboard_router
 from services.analytics.forecast_api import router as forecast_router
 from services.analytics.forecast_consumers import staff_consumer
 from services.analytics.gauges import GaugeRefresher
@@ -15,6 +17,8 @@ from services.analytics.health_api import router as health_router
 from services.analytics.health_consumers import health_consumer
 from services.analytics.public_api import router as public_router
 from services.analytics.reports_api import router as reports_router
+from services.analytics.results_api import router as results_router
+from services.analytics.results_consumers import results_consumer, teacher_stats_consumer
 from shared.events.contracts.analytics import ReportReady
 from shared.orgs.consumer import org_mirror_consumer
 from shared.service import ServiceContext, ServiceDefinition, create_service_app
@@ -46,10 +50,22 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         build_consumers=lambda: [
             org_mirror_consumer("analytics", on_committed=mark_dirty),
             enrolment_consumer(mark_dirty),
+            enrolment_history_consumer(),
             health_consumer(mark_dirty),
             staff_consumer(),
+            results_consumer(),
+            teacher_stats_consumer(),
         ],
-        routers=[router, health_router, forecast_router, public_router, reports_router],
+        routers=[
+            router,
+            health_router,
+            forecast_router,
+            public_router,
+            reports_router,
+            dashboard_router,
+            results_router,
+            census_router,
+        ],
         on_started=on_started,
         on_stopping=on_stopping,
     )

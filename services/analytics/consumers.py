@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.analytics import store
+from services.analytics import census_store, store
+from services.analytics.domain.census import Merge, history_event, placement_intervals
 from services.analytics.domain.enrolment import fold_enrolments
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.db.pool import Connection
+from shared.events.contracts.identity import PersonMerged, PersonUnmerged
 from shared.events.contracts.records import StudentEnrolled, StudentLeft, StudentTransferred
 
 
@@ -32,5 +34,47 @@ def enrolment_consumer(on_committed: Callable[[list[IncomingEvent]], None]) -> E
         handler=apply_enrolments,
         description="Maintains enrolment counts per school and school year from enrolments, "
         "transfers and leavers.",
+        on_committed=on_committed,
+    )
+
+
+async def apply_enrolment_history(conn: Connection, events: list[IncomingEvent]) -> None:
+    """Keep every lifecycle event by its effective date, rewrite the placement intervals of the
+    learners it touched (from all their events, so arrival order does not matter), and keep
+    identity's person merges so that a merged child counts once on any date."""
+    lifecycle = [
+        (history_event(e.data), e.envelope.time)
+        for e in events
+        if isinstance(e.data, StudentEnrolled | StudentTransferred | StudentLeft)
+    ]
+    merges = [
+        Merge(str(e.data.merge_id), e.data.survivor_id, e.data.merged_id, undone=False)
+        for e in events
+        if isinstance(e.data, PersonMerged)
+    ] + [
+        Merge(str(e.data.merge_id), e.data.survivor_id, e.data.merged_id, undone=True)
+        for e in events
+        if isinstance(e.data, PersonUnmerged)
+    ]
+    await census_store.remember_events(conn, lifecycle)
+    learners = sorted({event.learner_id for event, _ in lifecycle})
+    if learners:
+        remembered = await census_store.events_of(conn, learners)
+        intervals = [i for history in remembered.values() for i in placement_intervals(history)]
+        await census_store.replace_intervals(conn, learners, intervals)
+    await census_store.remember_merges(conn, merges)
+
+
+def enrolment_history_consumer(
+    on_committed: Callable[[list[IncomingEvent]], None] | None = None,
+) -> EventConsumer:
+    return EventConsumer(
+        service="analytics",
+        name="enrolment-history",
+        contracts=[StudentEnrolled, StudentTransferred, StudentLeft, PersonMerged, PersonUnmerged],
+        handler=apply_enrolment_history,
+        description="Keeps every learner's placements by effective date (enrolled_on, "
+        "transferred_on, left_on) and identity's person merges, for enrolment on a date "
+        "(GET /stats/enrolment/{org_id}?as_of=) and frozen censuses.",
         on_committed=on_committed,
     )

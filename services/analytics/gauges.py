@@ -1,7 +1,10 @@
 """Sector gauges for Prometheus, refreshed from the maintained aggregates after each commit.
 
 Label cardinality stays bounded: province and commune-level unit only (about 115 series for
-the city), never school, class or learner.
+the city per status or condition), never school, class or learner; commune="" is the province
+total. The health gauges show ONE campaign per source: ANALYTICS_GAUGE_CAMPAIGN when set,
+otherwise the campaign whose newest measurement (nutrition, eyes) or swim assessment
+(swimming) is the most recent; `eduhub_health_gauge_campaign` names the one shown.
 """
 
 from __future__ import annotations
@@ -9,27 +12,115 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
 
 import asyncpg
 from prometheus_client import Gauge
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.analytics import store
+from services.analytics.domain.health_fold import (
+    EYE_CONDITIONS,
+    NOT_ABLE_TO_SWIM_SAFELY,
+    NUTRITION_STATUSES,
+    SWIM_COUNTERS,
+)
+from shared.db.pool import Connection
 
 log = logging.getLogger(__name__)
+
+COMMUNE = ["province", "commune"]
 
 LEARNERS_ENROLLED = Gauge(
     "eduhub_learners_enrolled",
     "Learners currently enrolled, per commune-level unit (commune='' is the province total)",
-    ["province", "commune"],
+    COMMUNE,
 )
+NUTRITION_LEARNERS = Gauge(
+    "eduhub_nutrition_learners",
+    "Learners measured in the gauge campaign by WHO nutrition status (flagged: implausible, "
+    "unknown: incomplete), per commune-level unit (commune='' is the province total)",
+    [*COMMUNE, "status"],
+)
+NUTRITION_STUNTED = Gauge(
+    "eduhub_nutrition_stunted_learners",
+    "Learners measured in the gauge campaign whose height-for-age is below -2 SD",
+    COMMUNE,
+)
+SWIMMING_ASSESSED = Gauge(
+    "eduhub_swimming_assessed_learners",
+    "Learners assessed for swimming in the gauge campaign",
+    COMMUNE,
+)
+SWIMMING_NON_SWIMMERS = Gauge(
+    "eduhub_swimming_non_swimmers",
+    "Learners not able to swim safely (cannot swim, or only with an aid) in the gauge campaign",
+    COMMUNE,
+)
+SWIMMING_NON_SWIMMER_SHARE = Gauge(
+    "eduhub_swimming_non_swimmer_share",
+    "Share (0-1) of the assessed learners not able to swim safely; absent when none assessed",
+    COMMUNE,
+)
+EYE_EXAMINED = Gauge(
+    "eduhub_eye_examined_learners",
+    "Learners whose eyes were examined in the gauge campaign",
+    COMMUNE,
+)
+EYE_CONDITION = Gauge(
+    "eduhub_eye_condition_learners",
+    "Examined learners with an eye condition (condition='any': at least one)",
+    [*COMMUNE, "condition"],
+)
+HEALTH_GAUGE_CAMPAIGN = Gauge(
+    "eduhub_health_gauge_campaign",
+    "1 for the campaign the health gauges show, per source (nutrition and eyes; swimming)",
+    ["source", "campaign"],
+)
+
+EYE_GAUGE_CONDITIONS = ("any", *EYE_CONDITIONS)
+
+
+class GaugeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    analytics_gauge_campaign: str | None = None
+
+
+def _per_commune(
+    rows: Sequence[asyncpg.Record], counters: Sequence[str]
+) -> dict[tuple[str, str], Counter[str]]:
+    """(province, commune) -> sums, with (province, "") the province total of all its rows."""
+    sums: dict[tuple[str, str], Counter[str]] = {}
+    for row in rows:
+        values = Counter({c: int(row[c]) for c in counters})
+        keys = [(row["province"], "")]
+        if row["commune"]:
+            keys.append((row["province"], row["commune"]))
+        for key in keys:
+            sums.setdefault(key, Counter()).update(values)
+    return sums
 
 
 class GaugeRefresher:
-    def __init__(self, pool: asyncpg.Pool, *, interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        interval: float = 0.2,
+        campaign: str | None = None,
+        campaign_cache_seconds: float = 60.0,
+    ) -> None:
         self._pool = pool
         self._interval = interval
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._campaign = campaign or GaugeSettings().analytics_gauge_campaign
+        # Finding the latest campaign scans the counted records: done once a minute at most.
+        self._cache_seconds = campaign_cache_seconds
+        self._latest: dict[str, tuple[float, str | None]] = {}
 
     def mark_dirty(self, *_: object) -> None:
         self._dirty.set()
@@ -47,14 +138,82 @@ class GaugeRefresher:
     async def refresh(self) -> None:
         async with self._pool.acquire() as conn:
             rows = await store.enrolment_by_commune(conn)
-        totals: dict[str, int] = {}
+            measured = await self._campaign_of(conn, "measurements")
+            swum = await self._campaign_of(conn, "swims")
+            nutrition = eyes = swims = []
+            if measured is not None:
+                nutrition = await store.health_by_commune(
+                    conn, "nutrition_cells", [*NUTRITION_STATUSES, "stunted"], measured
+                )
+                eyes = await store.health_by_commune(
+                    conn, "eye_cells", ["examined", "any_condition", *EYE_CONDITIONS], measured
+                )
+            if swum is not None:
+                swims = await store.health_by_commune(conn, "swim_cells", SWIM_COUNTERS, swum)
+        self._publish_enrolment(rows)
+        self._publish_health(measured, swum, nutrition, eyes, swims)
+
+    async def _campaign_of(self, conn: Connection, source: str) -> str | None:
+        if self._campaign is not None:
+            return self._campaign
+        cached = self._latest.get(source)
+        if cached is not None and time.monotonic() - cached[0] < self._cache_seconds:
+            return cached[1]
+        latest = await store.latest_campaign(conn, source)
+        if latest is not None:  # the first campaign shows as soon as it arrives
+            self._latest[source] = (time.monotonic(), latest)
+        return latest
+
+    @staticmethod
+    def _publish_enrolment(rows: Sequence[asyncpg.Record]) -> None:
         LEARNERS_ENROLLED.clear()  # a commune that no longer has learners must not keep a value
-        for row in rows:
-            totals[row["province"]] = totals.get(row["province"], 0) + row["enrolled"]
-            if row["commune"]:
-                LEARNERS_ENROLLED.labels(row["province"], row["commune"]).set(row["enrolled"])
-        for province, total in totals.items():
-            LEARNERS_ENROLLED.labels(province, "").set(total)
+        for (province, commune), sums in _per_commune(rows, ["enrolled"]).items():
+            LEARNERS_ENROLLED.labels(province, commune).set(sums["enrolled"])
+
+    @staticmethod
+    def _publish_health(
+        measured: str | None,
+        swum: str | None,
+        nutrition: Sequence[asyncpg.Record],
+        eyes: Sequence[asyncpg.Record],
+        swims: Sequence[asyncpg.Record],
+    ) -> None:
+        for gauge in (
+            NUTRITION_LEARNERS,
+            NUTRITION_STUNTED,
+            SWIMMING_ASSESSED,
+            SWIMMING_NON_SWIMMERS,
+            SWIMMING_NON_SWIMMER_SHARE,
+            EYE_EXAMINED,
+            EYE_CONDITION,
+            HEALTH_GAUGE_CAMPAIGN,
+        ):
+            gauge.clear()
+        if measured is not None:
+            HEALTH_GAUGE_CAMPAIGN.labels("nutrition_eyes", measured).set(1)
+        if swum is not None:
+            HEALTH_GAUGE_CAMPAIGN.labels("swimming", swum).set(1)
+        for (province, commune), sums in _per_commune(
+            nutrition, [*NUTRITION_STATUSES, "stunted"]
+        ).items():
+            for status in NUTRITION_STATUSES:
+                NUTRITION_LEARNERS.labels(province, commune, status).set(sums[status])
+            NUTRITION_STUNTED.labels(province, commune).set(sums["stunted"])
+        for (province, commune), sums in _per_commune(
+            eyes, ["examined", "any_condition", *EYE_CONDITIONS]
+        ).items():
+            EYE_EXAMINED.labels(province, commune).set(sums["examined"])
+            EYE_CONDITION.labels(province, commune, "any").set(sums["any_condition"])
+            for condition in EYE_CONDITIONS:
+                EYE_CONDITION.labels(province, commune, condition).set(sums[condition])
+        for (province, commune), sums in _per_commune(swims, SWIM_COUNTERS).items():
+            not_safe = sum(sums[a] for a in NOT_ABLE_TO_SWIM_SAFELY)
+            SWIMMING_ASSESSED.labels(province, commune).set(sums["assessed"])
+            SWIMMING_NON_SWIMMERS.labels(province, commune).set(not_safe)
+            if sums["assessed"]:
+                SWIMMING_NON_SWIMMER_SHARE.labels(province, commune).set(
+                    not_safe / sums["assessed"]
+                )
 
     async def _run(self) -> None:
         while True:

@@ -2,33 +2,72 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from services.analytics import health_store
-from services.analytics.domain.health_fold import HealthState, Timed, fold_health
+from services.analytics.domain.health_fold import (
+    HealthState,
+    Key,
+    Timed,
+    fold_health,
+    merge_links,
+    persons,
+    regrouped_persons,
+)
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.db.pool import Connection
+from shared.events.contracts.identity import PersonMerged, PersonUnmerged
 from shared.events.contracts.records import HealthMeasured, SwimAssessed
 
 
 async def apply_health(conn: Connection, events: list[IncomingEvent]) -> None:
-    """One batch, one transaction: lock the batch's learners, load what the fold needs, fold,
-    write the new records, the changed shares and the cell deltas."""
+    """One batch, one transaction: apply the batch's merges, lock the batch's persons, load
+    what the fold needs, fold, write the new records, the changed shares and the cell deltas."""
     timed = [
         Timed(e.envelope.time, e.data)
         for e in events
         if isinstance(e.data, HealthMeasured | SwimAssessed)
     ]
-    if not timed:
+    merges = [e.data for e in events if isinstance(e.data, PersonMerged | PersonUnmerged)]
+    if not timed and not merges:
         return
-    learners = sorted({t.data.learner_id for t in timed})
-    await health_store.lock_learners(conn, learners)
-    measured = sorted({(t.data.learner_id, t.data.campaign_id) for t in timed if _measured(t)})
-    swum = sorted({(t.data.learner_id, t.data.campaign_id) for t in timed if not _measured(t)})
+    await health_store.lock_merges(conn, changing=bool(merges))
+    named = {t.data.learner_id for t in timed}
+    named |= {i for m in merges for i in (m.survivor_id, m.merged_id)}
+    before = persons(await health_store.load_links(conn, sorted(named)))
+    after, regrouped = before, frozenset[str]()
+    if merges:
+        await health_store.save_links(conn, merge_links(merges))
+        after = persons(await health_store.load_links(conn, sorted(named | before.keys())))
+        regrouped = regrouped_persons(before, after, named | before.keys() | after.keys())
+    universe = named | before.keys() | after.keys()  # every learner ID of the persons in play
+
+    def person(learner: str) -> str:
+        return after.get(learner, learner)
+
+    members: dict[str, set[str]] = {}
+    for learner in universe:
+        members.setdefault(person(learner), set()).add(learner)
+    touched = {person(t.data.learner_id) for t in timed}
+    await health_store.lock_persons(conn, sorted(touched | regrouped))
+
+    # Every record of a regrouped person, all campaigns; for the others, the records of the
+    # campaigns the batch names, under every learner ID of the person.
+    moving = [i for i in universe if before.get(i, i) in regrouped or person(i) in regrouped]
+    measurements, swims = await health_store.load_records_of(conn, sorted(moving))
+    rest = [t for t in timed if person(t.data.learner_id) not in regrouped]
+    measured = _keys(rest, HealthMeasured, members, person)
+    swum = _keys(rest, SwimAssessed, members, person)
+    if measured:
+        measurements.update(await health_store.load_measurements(conn, measured))
+    if swum:
+        swims.update(await health_store.load_swims(conn, swum))
     state = HealthState(
-        measurements=await health_store.load_measurements(conn, measured) if measured else {},
-        swims=await health_store.load_swims(conn, swum) if swum else {},
-        counted=await health_store.load_counted(conn, learners),
+        measurements=measurements,
+        swims=swims,
+        counted=await health_store.load_counted(conn, sorted(touched | regrouped)),
+        person_of=dict(after),
+        regrouped=regrouped,
     )
     result = fold_health(state, timed)
     await health_store.remember(conn, result.new_measurements, result.new_swims)
@@ -36,18 +75,32 @@ async def apply_health(conn: Connection, events: list[IncomingEvent]) -> None:
     await health_store.add_to_cells(conn, result.deltas)
 
 
-def _measured(t: Timed) -> bool:
-    return isinstance(t.data, HealthMeasured)
+def _keys(
+    timed: Iterable[Timed],
+    kind: type[HealthMeasured] | type[SwimAssessed],
+    members: dict[str, set[str]],
+    person: Callable[[str], str],
+) -> list[Key]:
+    """(learner, campaign) pairs to load: the campaigns of these records under every learner
+    ID of the person each record belongs to."""
+    return sorted(
+        {
+            (member, t.data.campaign_id)
+            for t in timed
+            if isinstance(t.data, kind)
+            for member in members.get(person(t.data.learner_id), {t.data.learner_id})
+        }
+    )
 
 
 def health_consumer(on_committed: Callable[[list[IncomingEvent]], None]) -> EventConsumer:
     return EventConsumer(
         service="analytics",
         name="health",
-        contracts=[HealthMeasured, SwimAssessed],
+        contracts=[HealthMeasured, SwimAssessed, PersonMerged, PersonUnmerged],
         handler=apply_health,
         description="Maintains nutrition (WHO), eye-health and swimming counts per campaign, "
         "school, class, grade and sex from health measurements and swim assessments, with "
-        "corrections.",
+        "corrections; follows person merges so that a merged child counts once.",
         on_committed=on_committed,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import asyncpg
 
+from services.analytics.cells import add_to_table
 from services.analytics.domain.health_fold import (
     EYE_COUNTERS,
     NUTRITION_COUNTERS,
@@ -18,6 +18,7 @@ from services.analytics.domain.health_fold import (
     Key,
     Measurement,
     MeasurementShare,
+    MergeLink,
     SwimAssessment,
     SwimShare,
 )
@@ -40,14 +41,65 @@ NUTRITION_KEY = (*CELL_KEY, ("age_group", "text"))
 # --------------------------------------------------------------------------- fold state
 
 
-async def lock_learners(conn: Connection, learner_ids: Sequence[str]) -> None:
-    """Serialise batches that touch the same learner, including learners we hold nothing for
-    yet (a row lock cannot cover a row that does not exist). Taken in one fixed order."""
+async def lock_merges(conn: Connection, *, changing: bool) -> None:
+    """Taken first by every batch. Batches that change merges run alone (they regroup learner
+    IDs into persons); the others share the lock, so the persons they compute stay true until
+    they commit. Merges are rare, so serialising them costs nothing."""
+    mode = "SHARE ROW EXCLUSIVE" if changing else "SHARE"
+    await conn.execute(f"LOCK TABLE health_merges IN {mode} MODE")
+
+
+async def lock_persons(conn: Connection, person_ids: Sequence[str]) -> None:
+    """Serialise batches that touch the same person, including persons we hold nothing for
+    yet (a row lock cannot cover a row that does not exist). Taken in one fixed order, after
+    `lock_merges`."""
     await conn.execute(
         """SELECT pg_advisory_xact_lock($1, k)
            FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::text[]) AS id ORDER BY k) s""",
         LEARNER_LOCK_CLASS,
+        list(person_ids),
+    )
+
+
+async def load_links(conn: Connection, learner_ids: Sequence[str]) -> list[MergeLink]:
+    """The active merges joining these learner IDs to others, and those joining the IDs they
+    reach, and so on: every link of the persons they belong to."""
+    rows = await conn.fetch(
+        """WITH RECURSIVE reached(id) AS (
+               SELECT unnest($1::text[])
+               UNION
+               SELECT CASE WHEN m.merged_id = r.id THEN m.survivor_id ELSE m.merged_id END
+               FROM health_merges m JOIN reached r ON r.id IN (m.merged_id, m.survivor_id)
+               WHERE m.merged AND NOT m.unmerged)
+           SELECT DISTINCT m.* FROM health_merges m JOIN reached r
+             ON r.id IN (m.merged_id, m.survivor_id)
+           WHERE m.merged AND NOT m.unmerged""",
         list(learner_ids),
+    )
+    return [_link(r) for r in rows]
+
+
+def _link(r: asyncpg.Record) -> MergeLink:
+    return MergeLink(r["merge_id"], r["survivor_id"], r["merged_id"], r["merged"], r["unmerged"])
+
+
+async def save_links(conn: Connection, links: Sequence[MergeLink]) -> None:
+    """Record what the batch says about its merges; what was known stays known (a merge once
+    undone stays undone)."""
+    if not links:
+        return
+    rows = sorted(links, key=lambda link: link.merge_id)
+    await conn.execute(
+        """INSERT INTO health_merges (merge_id, survivor_id, merged_id, merged, unmerged)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[], $5::bool[])
+           ON CONFLICT (merge_id) DO UPDATE SET
+               merged = health_merges.merged OR EXCLUDED.merged,
+               unmerged = health_merges.unmerged OR EXCLUDED.unmerged""",
+        [link.merge_id for link in rows],
+        [link.survivor_id for link in rows],
+        [link.merged_id for link in rows],
+        [link.merged for link in rows],
+        [link.unmerged for link in rows],
     )
 
 
@@ -122,17 +174,40 @@ async def load_swims(
     return found
 
 
-async def load_counted(
+async def load_records_of(
     conn: Connection, learner_ids: Sequence[str]
+) -> tuple[dict[Key, dict[uuid.UUID, Measurement]], dict[Key, dict[uuid.UUID, SwimAssessment]]]:
+    """Every remembered measurement and swim assessment of these learner IDs, all campaigns."""
+    ids = list(learner_ids)
+    measurements: dict[Key, dict[uuid.UUID, Measurement]] = {}
+    swims: dict[Key, dict[uuid.UUID, SwimAssessment]] = {}
+    if not ids:
+        return measurements, swims
+    for r in await conn.fetch(
+        "SELECT * FROM health_measurements WHERE learner_id = ANY($1::text[])", ids
+    ):
+        m = _measurement(r)
+        measurements.setdefault((m.learner_id, m.campaign_id), {})[m.measurement_id] = m
+    for r in await conn.fetch(
+        "SELECT * FROM swim_assessments WHERE learner_id = ANY($1::text[])", ids
+    ):
+        s = _swim(r)
+        swims.setdefault((s.learner_id, s.campaign_id), {})[s.assessment_id] = s
+    return measurements, swims
+
+
+async def load_counted(
+    conn: Connection, person_ids: Sequence[str]
 ) -> dict[str, dict[str, Counted]]:
-    """The shares of these learners in every campaign: learner -> campaign -> share."""
+    """The shares of these persons in every campaign: person -> campaign -> share. (The
+    `learner_id` of the counted tables is the person's ID: the survivor of its merges.)"""
     measured = await conn.fetch(
         "SELECT * FROM health_counted_measurements WHERE learner_id = ANY($1::text[])",
-        list(learner_ids),
+        list(person_ids),
     )
     swum = await conn.fetch(
         "SELECT * FROM health_counted_swims WHERE learner_id = ANY($1::text[])",
-        list(learner_ids),
+        list(person_ids),
     )
     shares: dict[Key, Counted] = {}
     for r in measured:
@@ -283,54 +358,11 @@ async def save_counted(conn: Connection, changed: Mapping[Key, Counted]) -> None
 # --------------------------------------------------------------------------- cells
 
 
-async def _add_to_table(
-    conn: Connection,
-    table: str,
-    key_columns: Sequence[tuple[str, str]],
-    counters: Sequence[str],
-    deltas: Mapping[Any, Counter[str]],
-) -> None:
-    """Add count deltas to cells. Rows are created with zeros first and updated after, because
-    PostgreSQL checks `>= 0` on the row an INSERT proposes before ON CONFLICT turns it into an
-    update, and a delta can mix signs. A retraction below zero violates the CHECK and fails the
-    batch: it would mean the state and the cells disagree."""
-    keys = sorted(deltas)  # one fixed order for every batch: no deadlocks between them
-    if not keys:
-        return
-    names = [name for name, _ in key_columns]
-    key_arrays = [[k[i] for k in keys] for i in range(len(key_columns))]
-    key_params = ", ".join(f"${i + 1}::{t}[]" for i, (_, t) in enumerate(key_columns))
-    columns = ", ".join(names)
-    await conn.execute(
-        f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({key_params}) "
-        "ON CONFLICT DO NOTHING",
-        *key_arrays,
-    )
-    await conn.execute(
-        f"""SELECT 1 FROM {table}
-            WHERE ({columns}) IN (SELECT * FROM unnest({key_params}))
-            ORDER BY {columns} FOR UPDATE""",
-        *key_arrays,
-    )
-    counter_params = ", ".join(
-        f"${len(key_columns) + i + 1}::bigint[]" for i in range(len(counters))
-    )
-    result = await conn.execute(
-        f"""UPDATE {table} t SET {", ".join(f"{c} = t.{c} + d.{c}" for c in counters)}
-            FROM unnest({key_params}, {counter_params}) AS d({columns}, {", ".join(counters)})
-            WHERE {" AND ".join(f"t.{n} = d.{n}" for n in names)}""",
-        *key_arrays,
-        *[[deltas[k][c] for k in keys] for c in counters],
-    )
-    if int(result.split()[-1]) != len(keys):
-        raise RuntimeError(f"{table}: {len(keys)} cells to change, {result} changed")
-
-
 async def add_to_cells(conn: Connection, deltas: Cells) -> None:
     nutrition = deltas.nutrition
-    await _add_to_table(conn, "nutrition_cells", NUTRITION_KEY, NUTRITION_COUNTERS, nutrition)
-    await _add_to_table(conn, "eye_cells", CELL_KEY, EYE_COUNTERS, deltas.eyes)
-    await _add_to_table(conn, "swim_cells", CELL_KEY, SWIM_COUNTERS, deltas.swimming)
+    await add_to_table(conn, "nutrition_cells", NUTRITION_KEY, NUTRITION_COUNTERS, nutrition)
+    await add_to_table(conn, "eye_cells", CELL_KEY, EYE_COUNTERS, deltas.eyes)
+    await add_to_table(conn, "swim_cells", CELL_KEY, SWIM_COUNTERS, deltas.swimming)
 
 
 # --------------------------------------------------------------------------- verification
@@ -341,6 +373,11 @@ async def all_records(conn: Connection) -> tuple[list[Measurement], list[SwimAss
     measurements = await conn.fetch("SELECT * FROM health_measurements")
     swims = await conn.fetch("SELECT * FROM swim_assessments")
     return [_measurement(r) for r in measurements], [_swim(r) for r in swims]
+
+
+async def all_links(conn: Connection) -> list[MergeLink]:
+    """Every merge remembered, active or not (for a recount from scratch)."""
+    return [_link(r) for r in await conn.fetch("SELECT * FROM health_merges")]
 
 
 async def all_cells(conn: Connection) -> Cells:

@@ -105,3 +105,48 @@ async def enrolment_by_commune(conn: Connection) -> list[asyncpg.Record]:
            LEFT JOIN org_units p ON p.org_id = c.parent_id
            GROUP BY 1, 2"""
     )
+
+
+# --------------------------------------------------------------------------- health gauges
+# Read-only over the cells services/analytics/health_store.py maintains (migration 0003).
+
+_LATEST_CAMPAIGN = {
+    # The campaign whose newest measurement (or assessment) is the most recent.
+    "measurements": """SELECT campaign_id FROM health_counted_measurements
+                       GROUP BY campaign_id ORDER BY max(measured_on) DESC, campaign_id DESC
+                       LIMIT 1""",
+    "swims": """SELECT c.campaign_id FROM health_counted_swims c
+                JOIN swim_assessments a ON a.assessment_id = c.assessment_id
+                GROUP BY c.campaign_id ORDER BY max(a.assessed_on) DESC, c.campaign_id DESC
+                LIMIT 1""",
+}
+
+
+async def latest_campaign(conn: Connection, source: str) -> str | None:
+    """`source` is "measurements" (nutrition, eyes) or "swims"."""
+    value = await conn.fetchval(_LATEST_CAMPAIGN[source])
+    return str(value) if value is not None else None
+
+
+HEALTH_CELL_TABLES = {"nutrition_cells", "eye_cells", "swim_cells"}
+
+
+async def health_by_commune(
+    conn: Connection, table: str, counters: Sequence[str], campaign_id: str
+) -> list[asyncpg.Record]:
+    """Sums of `counters` of `table`'s cells for one campaign, per commune-level unit (as
+    `enrolment_by_commune`: commune '' for schools not under a commune)."""
+    if table not in HEALTH_CELL_TABLES or not all(c.isidentifier() for c in counters):
+        raise ValueError(f"not a health cell table or column: {table} {counters}")
+    sums = ", ".join(f"sum(x.{c})::bigint AS {c}" for c in counters)
+    return await conn.fetch(
+        f"""SELECT coalesce(p.org_id, c.org_id, '') AS province,
+                   CASE WHEN c.kind = 'commune' THEN c.org_id ELSE '' END AS commune, {sums}
+            FROM {table} x
+            JOIN org_units s ON s.org_id = x.school_id
+            LEFT JOIN org_units c ON c.org_id = s.parent_id
+            LEFT JOIN org_units p ON p.org_id = c.parent_id
+            WHERE x.campaign_id = $1
+            GROUP BY 1, 2""",
+        campaign_id,
+    )

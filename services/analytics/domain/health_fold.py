@@ -30,17 +30,34 @@ swim cell takes the sex of the learner's newest counted measurement in any campa
 with every measurement), ``UNKNOWN_SEX`` until there is one; when a measurement arrives or is
 corrected, the learner's swim shares move to the right sex.
 
-The fold recomputes, for every learner in the batch, the shares of the (learner, campaign)
-pairs it touched from the full memory of those pairs, then diffs them against what is counted.
-So duplicates, any delivery order and any batch split give the cells that ``recount`` computes
-from scratch from the final memory (the property test checks exactly that).
+Person merges.  When identity merges two records of one child (``identity.person.merged``:
+the retired ``merged_id`` into ``survivor_id``), the child must count once. Records moves the
+retired learner's health rows to the survivor but publishes no health events for that, so the
+fold follows the merges itself: shares and cells are kept per *person*, the learner IDs joined
+by active merges (``persons``), named by the ID that no active merge retired. All records of a
+person's learner IDs for one campaign form one pool, and the rule above picks the record that
+counts: the last live one in the order (``measured_on``, event time, record id). That is the
+same rule as for one learner's records, so a merged child counts the way a child measured twice
+under one ID would: the newest measurement describes the child now, and which ID survived says
+nothing about which measurement is right. The record id (not the envelope's event id, which
+differs between two copies of one record) breaks the last ties, so the winner depends on
+neither the delivery order nor which ID survived. (Records keeps the survivor's value current
+in a colliding slot; the two differ only when the retired record's measurement is newer.) A
+merge is undone by ``identity.person.unmerged`` with the same ``merge_id``; merge ids are never
+reused, so "unmerged" is final and may arrive before the merge it undoes.
+
+The fold recomputes, for every person in the batch, the shares of the (person, campaign) pairs
+it touched from the full memory of those pairs (every campaign of a person whose learner IDs a
+merge or unmerge changed), then diffs them against what is counted. So duplicates, any
+delivery order and any batch split give the cells that ``recount`` computes from scratch from
+the final memory (the property tests check exactly that).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Literal, Protocol, TypeVar
@@ -51,6 +68,7 @@ from services.analytics.domain.growth import (
     WHO2007_MAX_MONTHS,
     assess,
 )
+from shared.events.contracts.identity import PersonMerged, PersonUnmerged
 from shared.events.contracts.records import HealthMeasured, SwimAssessed
 
 # --------------------------------------------------------------------------- parameters
@@ -406,6 +424,84 @@ class Cells:
         return Cells(clean(self.nutrition), clean(self.eyes), clean(self.swimming))
 
 
+# --------------------------------------------------------------------------- merges
+
+
+@dataclass(frozen=True, slots=True)
+class MergeLink:
+    """A merge of two learner IDs as far as we know it. Identity never reuses a merge id, so
+    once undone a merge stays undone, whichever of the two events came first."""
+
+    merge_id: uuid.UUID
+    survivor_id: str
+    merged_id: str
+    merged: bool  # identity.person.merged received
+    unmerged: bool  # identity.person.unmerged received
+
+    @property
+    def active(self) -> bool:
+        return self.merged and not self.unmerged
+
+
+def persons(links: Iterable[MergeLink]) -> dict[str, str]:
+    """learner -> person for every learner ID joined to another by active merges (any other
+    learner is a person of their own). The learner IDs connected by active merges are one
+    person, named by the ID no active merge retired: the survivor, also of chains of merges.
+    Identity never makes a group with no such ID or with two (a cycle, an ID merged into two
+    survivors); should one arrive, the smallest candidate names it, so the answer still
+    depends on the final set of links only, never on the order they came in."""
+    parent: dict[str, str] = {}
+
+    def root(learner: str) -> str:
+        while parent.setdefault(learner, learner) != learner:
+            parent[learner] = parent[parent[learner]]
+            learner = parent[learner]
+        return learner
+
+    active = [link for link in links if link.active]
+    for link in active:
+        a, b = root(link.survivor_id), root(link.merged_id)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    retired = {link.merged_id for link in active}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for learner in list(parent):
+        groups[root(learner)].append(learner)
+    person_of: dict[str, str] = {}
+    for members in groups.values():
+        survivors = [m for m in members if m not in retired]
+        name = min(survivors) if survivors else min(members)
+        for member in members:
+            person_of[member] = name
+    return person_of
+
+
+def merge_links(events: Iterable[PersonMerged | PersonUnmerged]) -> list[MergeLink]:
+    """What a batch's merge events say, one link per merge id."""
+    links: dict[uuid.UUID, MergeLink] = {}
+    for event in events:
+        held = links.get(event.merge_id)
+        merged = isinstance(event, PersonMerged) or (held is not None and held.merged)
+        unmerged = isinstance(event, PersonUnmerged) or (held is not None and held.unmerged)
+        links[event.merge_id] = MergeLink(
+            event.merge_id, event.survivor_id, event.merged_id, merged, unmerged
+        )
+    return list(links.values())
+
+
+def regrouped_persons(
+    before: Mapping[str, str], after: Mapping[str, str], learners: Iterable[str]
+) -> frozenset[str]:
+    """The persons whose learner IDs change between two ``persons`` answers: for each learner
+    whose person changes, the person it leaves and the one it joins."""
+    changed: set[str] = set()
+    for learner in learners:
+        old, new = before.get(learner, learner), after.get(learner, learner)
+        if old != new:
+            changed |= {old, new}
+    return frozenset(changed)
+
+
 # --------------------------------------------------------------------------- the fold
 
 
@@ -421,14 +517,26 @@ class Timed:
 class HealthState:
     """What the fold needs to know before a batch.
 
-    ``measurements``/``swims``: every record remembered for each (learner, campaign) the batch
-    has records for (a missing key means none). ``counted``: every campaign share of each learner
-    in the batch (learner -> campaign -> share).
+    ``person_of``: the person of every learner the batch names or regroups, once the batch's
+    merges are applied (a learner not in it is a person of their own). ``regrouped``: the
+    persons (before or after the batch) whose learner IDs the batch's merges changed; all their
+    campaigns are recomputed.
+
+    ``measurements``/``swims``: every record remembered, keyed by (learner, campaign) as
+    received, for each campaign the batch has records for, of every learner ID of the person
+    the records belong to; and every record of every learner ID of a regrouped person (a
+    missing key means none). ``counted``: every campaign share of each person in the batch or
+    regrouped (person -> campaign -> share).
     """
 
     measurements: dict[Key, dict[uuid.UUID, Measurement]] = field(default_factory=dict)
     swims: dict[Key, dict[uuid.UUID, SwimAssessment]] = field(default_factory=dict)
     counted: dict[str, dict[str, Counted]] = field(default_factory=dict)
+    person_of: dict[str, str] = field(default_factory=dict)
+    regrouped: frozenset[str] = frozenset()
+
+    def person(self, learner_id: str) -> str:
+        return self.person_of.get(learner_id, learner_id)
 
 
 @dataclass
@@ -444,7 +552,7 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
     swims = {k: dict(v) for k, v in state.swims.items()}
     new_measurements: list[Measurement] = []
     new_swims: list[SwimAssessment] = []
-    touched_m: dict[str, set[str]] = defaultdict(set)  # learner -> campaigns with new records
+    touched_m: dict[str, set[str]] = defaultdict(set)  # person -> campaigns to recompute
     touched_s: dict[str, set[str]] = defaultdict(set)
     for event in events:
         data = event.data
@@ -456,7 +564,7 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
             m = Measurement.of(event.time, data)
             held_m[m.measurement_id] = m
             new_measurements.append(m)
-            touched_m[data.learner_id].add(data.campaign_id)
+            touched_m[state.person(data.learner_id)].add(data.campaign_id)
         else:
             held_s = swims.setdefault(key, {})
             if data.assessment_id in held_s:
@@ -464,19 +572,27 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
             s = SwimAssessment.of(event.time, data)
             held_s[s.assessment_id] = s
             new_swims.append(s)
-            touched_s[data.learner_id].add(data.campaign_id)
+            touched_s[state.person(data.learner_id)].add(data.campaign_id)
+
+    pools_m = _pools(measurements, state.person)
+    pools_s = _pools(swims, state.person)
+    for person in state.regrouped:  # every campaign: records may have joined or left the pool
+        campaigns = set(state.counted.get(person, {}))
+        campaigns |= {c for p, c in pools_m.keys() | pools_s.keys() if p == person}
+        touched_m[person] |= campaigns
+        touched_s[person] |= campaigns
 
     changed: dict[Key, Counted] = {}
     deltas = Cells()
-    for learner in sorted(touched_m.keys() | touched_s.keys()):
-        before = state.counted.get(learner, {})
+    for person in sorted(touched_m.keys() | touched_s.keys()):
+        before = state.counted.get(person, {})
         after = _shares_after(
-            learner,
+            person,
             before,
-            touched_m.get(learner, set()),
-            touched_s.get(learner, set()),
-            measurements,
-            swims,
+            touched_m.get(person, set()),
+            touched_s.get(person, set()),
+            pools_m,
+            pools_s,
         )
         for campaign in sorted(before.keys() | after.keys()):
             old, new = before.get(campaign, Counted()), after.get(campaign, Counted())
@@ -484,22 +600,35 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
                 continue
             deltas.add(campaign, old, -1)
             deltas.add(campaign, new, +1)
-            changed[(learner, campaign)] = new
+            changed[(person, campaign)] = new
     return HealthFold(new_measurements, new_swims, changed, deltas.without_zeros())
 
 
+RecordT = TypeVar("RecordT", Measurement, SwimAssessment)
+
+
+def _pools(
+    held: Mapping[Key, Mapping[uuid.UUID, RecordT]], person: Callable[[str], str]
+) -> dict[Key, list[RecordT]]:
+    """The records of each (person, campaign): those of all the person's learner IDs."""
+    pools: dict[Key, list[RecordT]] = defaultdict(list)
+    for (learner, campaign), records in held.items():
+        pools[(person(learner), campaign)].extend(records.values())
+    return pools
+
+
 def _shares_after(
-    learner: str,
+    person: str,
     before: Mapping[str, Counted],
     measured_campaigns: set[str],
     swum_campaigns: set[str],
-    measurements: Mapping[Key, Mapping[uuid.UUID, Measurement]],
-    swims: Mapping[Key, Mapping[uuid.UUID, SwimAssessment]],
+    measurements: Mapping[Key, list[Measurement]],
+    swims: Mapping[Key, list[SwimAssessment]],
 ) -> dict[str, Counted]:
-    """The learner's shares per campaign once the new records are taken into account."""
+    """The person's shares per campaign once the new records are taken into account."""
     measured: dict[str, MeasurementShare | None] = {c: s.measurement for c, s in before.items()}
     for campaign in measured_campaigns:
-        current = counted_record(measurements.get((learner, campaign), {}).values())
+        current = counted_record(measurements.get((person, campaign), []))
         held = measured.get(campaign)
         if current is None:
             measured[campaign] = None
@@ -511,7 +640,7 @@ def _shares_after(
     for campaign in measured.keys() | swum_campaigns:
         swim: SwimShare | None
         if campaign in swum_campaigns:
-            current_swim = counted_record(swims.get((learner, campaign), {}).values())
+            current_swim = counted_record(swims.get((person, campaign), []))
             swim = None if current_swim is None else swim_share(current_swim, sex)
         else:
             held_swim = before[campaign].swim if campaign in before else None
@@ -526,15 +655,19 @@ def _shares_after(
 
 
 def recount(
-    measurements: Iterable[Measurement], swims: Iterable[SwimAssessment]
+    measurements: Iterable[Measurement],
+    swims: Iterable[SwimAssessment],
+    links: Iterable[MergeLink] = (),
 ) -> tuple[dict[Key, Counted], Cells]:
-    """Shares and cells computed from scratch from every remembered record (no deltas)."""
+    """Shares per (person, campaign) and cells computed from scratch from every remembered
+    record and merge (no deltas)."""
+    person_of = persons(links)
     by_key_m: dict[Key, list[Measurement]] = defaultdict(list)
     by_key_s: dict[Key, list[SwimAssessment]] = defaultdict(list)
     for m in measurements:
-        by_key_m[(m.learner_id, m.campaign_id)].append(m)
+        by_key_m[(person_of.get(m.learner_id, m.learner_id), m.campaign_id)].append(m)
     for s in swims:
-        by_key_s[(s.learner_id, s.campaign_id)].append(s)
+        by_key_s[(person_of.get(s.learner_id, s.learner_id), s.campaign_id)].append(s)
     measured: dict[Key, MeasurementShare] = {}
     for key, measured_records in by_key_m.items():
         current = counted_record(measured_records)

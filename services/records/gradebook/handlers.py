@@ -929,7 +929,30 @@ async def record_grade(
         ),
         source=SOURCE,
     )
+    if audit is not None:
+        await _republish_finalized(conn, where, command.semester)
     return public.model_dump(mode="json")
+
+
+async def _republish_finalized(
+    conn: Connection, where: Mapping[str, Any], semester: Literal[1, 2]
+) -> None:
+    """A correction changes published results: publish the corrected term again (and the year,
+    if it is finalised too), so subscribers replace the old figures instead of keeping them."""
+    terms = await store.terms_of_class(conn, **where)
+    corrected: tuple[Literal[0, 1, 2], ...] = (1, 0) if semester == 1 else (2, 0)
+    for term in corrected:
+        if term not in terms or terms[term]["status"] != "finalized":
+            continue
+        view = await _load_class(conn, **where, semesters=_semesters_of(term))
+        results = term_results(
+            semester=term, subjects=view.subjects, roster=view.roster, entries=view.entries
+        )
+        await add_event(
+            conn,
+            term_finalized_event(**where, semester=term, grade=view.grade, results=results),
+            source=SOURCE,
+        )
 
 
 # --- reading a class ----------------------------------------------------------------------------

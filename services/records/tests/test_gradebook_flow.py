@@ -313,6 +313,12 @@ async def test_secondary_semester_averages_levels_finalisation_and_correction(co
     # (24 + 13 + 24) / 9 = 6.78 -> 6.8, and the term stays finalised.
     binh = by_learner(await results(conn, 1))[BINH]
     assert averages(binh)["toan"] == 6.8
+    # The corrected term is published again, so subscribers replace the old figures.
+    first, republished = await events(conn, "records.term.finalized")
+    assert first["results"] == event["results"]
+    republished_binh = {r["learner_id"]: r for r in republished["results"]}[BINH]
+    assert republished_binh["subject_averages"]["toan"] == 6.8
+    assert republished["semester"] == 1
     gradebook = await tx(
         conn,
         lambda c: handlers.class_gradebook(
@@ -339,7 +345,7 @@ async def test_secondary_semester_averages_levels_finalisation_and_correction(co
         ),
     )
     await expect_problem(409, finalize(conn, 1))
-    assert len(await events(conn, "records.term.finalized")) == 1
+    assert len(await events(conn, "records.term.finalized")) == 2  # the first and the corrected
 
 
 async def test_year_results_and_transcript_pdf(conn):
