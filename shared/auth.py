@@ -12,6 +12,7 @@ Department's token names the province, so it reaches every unit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -161,4 +162,14 @@ def issue_token(
         "iat": now,
         "exp": now + ttl,
     }
-    return jwt.encode(claims, private_key_pem, algorithm="RS256")
+    return jwt.encode(claims, _private_key(private_key_pem), algorithm="RS256")
+
+
+@functools.lru_cache(maxsize=8)
+def _private_key(pem: bytes) -> rsa.RSAPrivateKey:
+    # Parsing a PEM key costs tens of milliseconds; benchmarks and the local stack issue
+    # thousands of tokens with the same key.
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the token signing key must be an RSA private key (RS256)")
+    return key
