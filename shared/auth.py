@@ -141,7 +141,7 @@ def generate_key_pair(directory: Path) -> tuple[Path, Path]:
 
 
 def issue_token(
-    private_key_pem: bytes,
+    private_key_pem: bytes | rsa.RSAPrivateKey,
     *,
     subject: str,
     role: str,
@@ -162,7 +162,12 @@ def issue_token(
         "iat": now,
         "exp": now + ttl,
     }
-    return jwt.encode(claims, _private_key(private_key_pem), algorithm="RS256")
+    key = (
+        private_key_pem
+        if isinstance(private_key_pem, rsa.RSAPrivateKey)
+        else _private_key(private_key_pem)
+    )
+    return jwt.encode(claims, key, algorithm="RS256")
 
 
 @functools.lru_cache(maxsize=8)

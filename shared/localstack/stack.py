@@ -90,6 +90,7 @@ class RunningStack:
             JWT_PUBLIC_KEY_FILE=str(self.public_key),
             JWT_ISSUER="eduhub-local",
             JWT_AUDIENCE="eduhub",
+            EDUHUB_STATE_DIR=str(self.config.home),
         )
         return env
 

@@ -6,6 +6,14 @@ documents are built from it. Adding a contract means adding it here and committi
 """
 
 from shared.events.contracts.analytics import ReportReady
+from shared.events.contracts.documents import (
+    DocumentIssued,
+    DocumentReceived,
+    DocumentReminded,
+    DocumentStatusChanged,
+    ReportRequested,
+    ReportSubmitted,
+)
 from shared.events.contracts.identity import (
     OrgChanged,
     PersonMerged,
@@ -50,11 +58,21 @@ ALL_CONTRACTS: tuple[type[EventData], ...] = (
     FacilityUpdated,
     RecordAcknowledged,
     ReportReady,
+    DocumentIssued,
+    DocumentReceived,
+    DocumentStatusChanged,
+    DocumentReminded,
+    ReportRequested,
+    ReportSubmitted,
 )
 
 __all__ = [
     "ALL_CONTRACTS",
     "ClassCreated",
+    "DocumentIssued",
+    "DocumentReceived",
+    "DocumentReminded",
+    "DocumentStatusChanged",
     "FacilityUpdated",
     "GradeRecorded",
     "HealthMeasured",
@@ -66,6 +84,8 @@ __all__ = [
     "PersonVerified",
     "RecordAcknowledged",
     "ReportReady",
+    "ReportRequested",
+    "ReportSubmitted",
     "StaffAssigned",
     "StaffUpdated",
     "StudentEnrolled",

@@ -1,0 +1,1 @@
+"""Static files of the web inbox (served by services/documents/inbox_page.py)."""
