@@ -16,7 +16,6 @@ clerk's own bearer token, so analytics checks the clerk's scope and audits the d
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -28,7 +27,7 @@ from services.documents import letters, outgoing
 from services.documents.access import VIETNAM_TIME, ensure_acts_for, ensure_reads_org
 from services.documents.config import documents_settings
 from services.documents.domain.report_forms import check_report_file
-from services.documents.files import decode_base64
+from services.documents.files import UploadedFile, decode_base64
 from shared.auth import Principal, require_role
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.db.pool import Connection
@@ -300,22 +299,13 @@ async def attach_workbook(
         verdict = check_report_file(filename, content, documents_settings().max_attachment_bytes)
     except ValueError as exc:
         raise invalid("content_base64", str(exc)) from None
-    file_id = uuid.uuid4()
-    # The core has no "add an attachment to a draft" function; this writes the same row
-    # create_draft writes for an attachment.
-    await conn.execute(
-        """INSERT INTO document_files (id, document_id, role, position, filename, content_type,
-               size, sha256, content)
-           SELECT $1, $2, 'attachment', COALESCE(max(position), 0) + 1, $3, $4, $5, $6, $7
-           FROM document_files WHERE document_id = $2""",
-        file_id,
+    attached = await outgoing.add_attachment(
+        conn,
+        principal,
         row["document_id"],
-        filename,
-        verdict.content_type,
-        len(content),
-        hashlib.sha256(content).hexdigest(),
-        content,
+        UploadedFile("content_base64", filename, verdict.content_type, content),
     )
+    file_id = attached.id
     await conn.execute(
         "UPDATE analytics_report_drafts SET attached_file_id = $2 WHERE report_id = $1",
         report_id,

@@ -33,6 +33,7 @@ from services.documents.domain.status import (
     IncomingDocumentState,
     InvalidTransition,
     ProcessingStatus,
+    allowed_next,
     transition,
 )
 from services.documents.views import RecipientView, recipient_view, store_signature_check
@@ -316,6 +317,30 @@ async def progress(
     return await _view(conn, document_id, org_id)
 
 
+async def complete_by_answer(
+    conn: Connection,
+    principal: Principal,
+    document_id: uuid.UUID,
+    org_id: str,
+    *,
+    note: str,
+) -> RecipientView:
+    """The unit answered what the document asked (a report request's công văn): it is done
+    (06) in the unit's inbox, registered first if it was never registered, by the usual
+    status rules. A document the unit refused, or that is being or was recalled, stays as
+    it is (the rules do not allow 06 from there); one already done is left alone."""
+    delivery = await _lock_delivery(conn, document_id, org_id)
+    if delivery.state.status is S.ARRIVED:
+        await register(conn, principal, document_id, StepInput(org_id=org_id, note=note))
+        delivery = await _lock_delivery(conn, document_id, org_id)
+    if S.DONE in allowed_next(delivery.state) and not delivery.state.frozen:
+        now = now_in_vietnam()
+        new = transition(delivery.state, S.DONE)
+        await _store(conn, principal, delivery, new, now=now, note=note,
+                     columns={"done_at": now})  # fmt: skip
+    return await _view(conn, document_id, org_id)
+
+
 async def answer_recall(
     conn: Connection, principal: Principal, document_id: uuid.UUID, body: RecallAnswerInput
 ) -> RecipientView:
@@ -400,6 +425,51 @@ async def request_recall(
             source=SOURCE,
         )
     return {"document_id": str(document_id), "recall_requested": len(rows)}
+
+
+async def recall_received(
+    conn: Connection,
+    principal: Principal,
+    document_id: uuid.UUID,
+    recipient_id: str,
+    *,
+    note: str | None,
+) -> bool:
+    """The issuer of a document we received from outside (edXML) asks for it back: our
+    delivery moves to 13 by the same rules as an internal recall (domain.transition). False
+    when that request is already pending or agreed (a package seen again). InvalidTransition
+    when the status refuses a recall (refused with 02)."""
+    delivery = await _lock_delivery(conn, document_id, recipient_id)
+    if delivery.state.status in (S.RECALL_REQUESTED, S.RECALL_AGREED):
+        return False
+    new = transition(delivery.state, S.RECALL_REQUESTED)
+    now = now_in_vietnam()
+    await _store(conn, principal, delivery, new, now=now, note=note)
+    await conn.execute(
+        "UPDATE documents SET recall_requested_at = $2, updated_at = now() WHERE id = $1",
+        document_id,
+        now,
+    )
+    return True
+
+
+async def link_received_successor(
+    conn: Connection, document_id: uuid.UUID, original_id: uuid.UUID, business_type: int
+) -> None:
+    """A received update (2) or replacement (3) names the received document it follows, as
+    issuing links our own successors (outgoing.issue): a replaced original is 'replaced'."""
+    await conn.execute(
+        "UPDATE documents SET replaces = $2, updated_at = now() WHERE id = $1",
+        document_id,
+        original_id,
+    )
+    await conn.execute(
+        "UPDATE documents SET replaced_by = $2, updated_at = now(), "
+        "state = CASE WHEN $3 = 3 THEN 'replaced' ELSE state END WHERE id = $1",
+        original_id,
+        document_id,
+        business_type,
+    )
 
 
 _OVERDUE = "COALESCE(d.deadline, doc.due_date) < $2 AND d.status <> ALL('{02,06,15}'::text[])"

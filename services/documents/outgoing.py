@@ -29,6 +29,7 @@ from services.documents.files import UploadedFile, check_files
 from services.documents.recipients import SELECTORS, Selector
 from services.documents.views import (
     DocumentView,
+    FileView,
     load_document,
     replace_file_content,
     store_signature_check,
@@ -210,6 +211,49 @@ def _expect_state(row: Any, *states: str, action: str) -> None:
             "Wrong document state",
             f"document {row['id']} is {row['state']}; {action} needs it {' or '.join(states)}",
         )
+
+
+async def add_attachment(
+    conn: Connection,
+    principal: Principal,
+    document_id: uuid.UUID,
+    file: UploadedFile,
+    *,
+    settings: DocumentsSettings | None = None,
+) -> FileView:
+    """Add an attachment to a draft (after approval the document is what was approved), with
+    the same size checks as drafting; it goes after the draft's other attachments."""
+    row = await _locked(conn, principal, document_id)
+    _expect_state(row, "draft", action="adding an attachment")
+    settings = settings or documents_settings()
+    check_files(None, [file], settings, main_required=False)
+    count = await conn.fetchval(
+        "SELECT count(*) FROM document_files WHERE document_id = $1 AND role = 'attachment'",
+        document_id,
+    )
+    if count >= settings.max_attachments:
+        raise invalid(
+            file.field,
+            f"the draft has {count} attachments; the limit is {settings.max_attachments}",
+        )
+    file_id = uuid.uuid4()
+    await conn.execute(
+        """INSERT INTO document_files (id, document_id, role, position, filename, content_type,
+               size, sha256, content)
+           SELECT $1, $2, 'attachment', COALESCE(max(position), 0) + 1, $3, $4, $5, $6, $7
+           FROM document_files WHERE document_id = $2""",
+        file_id,
+        document_id,
+        file.filename,
+        file.content_type,
+        len(file.content),
+        file.sha256,
+        file.content,
+    )
+    await conn.execute("UPDATE documents SET updated_at = now() WHERE id = $1", document_id)
+    view = await load_document(conn, document_id)
+    assert view is not None
+    return next(f for f in view.attachments if f.id == file_id)
 
 
 async def approve(conn: Connection, principal: Principal, document_id: uuid.UUID) -> DocumentView:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.documents import letters, outgoing
+from services.documents import incoming, letters, outgoing
 from services.documents import recipients as recipient_rules
 from services.documents.access import (
     VIETNAM_TIME,
@@ -377,8 +377,14 @@ async def submit(
         ),
         source=SOURCE,
     )
+    # The request's công văn is answered: done (06) in the unit's inbox, so the sender's
+    # per-recipient view shows it; the core's status rules decide (registered first if needed).
+    letter = await incoming.complete_by_answer(
+        conn, principal, row["document_id"], org_id,
+        note=f"report submitted (version {stored['version']})",
+    )  # fmt: skip
     (own,) = await _statuses(conn, request_id, org_id=org_id)
-    return {"request_id": str(request_id), **own}
+    return {"request_id": str(request_id), **own, "letter_status": letter.status}
 
 
 async def remind_missing(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -27,6 +28,28 @@ from shared.localstack.broker import EmbeddedBroker
 from shared.localstack.postgres import EmbeddedPostgres
 
 SERVICES = ("identity", "records", "analytics", "documents")
+
+# The local stack's edXML identity: a test agency code and the demo tree's province unit
+# (services/identity/demo/org_tree.py PROVINCE_ID), whose register receives packages.
+LOCAL_AGENCY_CODE = "000.00.31.H26"
+LOCAL_AGENCY_ORG_ID = "HP"
+# check: numeric DocumentType/Type codes for the local stack only. The position of each type
+# in Decree 30/2020 Article 7's list (1 nghị quyết ... 18 công văn ... 28 phiếu báo), which
+# agrees with the two codes seen in samples (18 công văn, 3 chỉ thị); production must take
+# the axis operator's list (EDXML_DOCUMENT_TYPE_CODES).
+LOCAL_DOCUMENT_TYPE_CODES = {
+    key: str(position)
+    for position, key in enumerate(
+        (
+            "nghi_quyet", "quyet_dinh", "chi_thi", "quy_che", "quy_dinh", "thong_cao",
+            "thong_bao", "huong_dan", "chuong_trinh", "ke_hoach", "phuong_an", "de_an",
+            "du_an", "bao_cao", "bien_ban", "to_trinh", "hop_dong", "cong_van", "cong_dien",
+            "ban_ghi_nho", "ban_thoa_thuan", "giay_uy_quyen", "giay_moi", "giay_gioi_thieu",
+            "giay_nghi_phep", "phieu_gui", "phieu_chuyen", "phieu_bao",
+        ),
+        start=1,
+    )
+}  # fmt: skip
 
 
 @dataclass
@@ -92,7 +115,25 @@ class RunningStack:
             JWT_AUDIENCE="eduhub",
             EDUHUB_STATE_DIR=str(self.config.home),
         )
+        if service == "documents":
+            # Defaults only: whatever the operator has set wins.
+            for name, value in self.documents_defaults().items():
+                env.setdefault(name, value)
         return env
+
+    def documents_defaults(self) -> dict[str, str]:
+        """edXML through a file drop under the stack home, as the Department (the demo tree's
+        province unit), and the analytics service for fetching report workbooks."""
+        return {
+            "EDXML_ADAPTER": "file-drop",
+            "EDXML_DROP_DIR": str(self.config.home / "edxml"),
+            # A test code in QCVN 102 form (DOMAIN.md: \d{3}.\d{2}.\d{2}.[A-Z]\d{2}), the one
+            # the edXML notes use for the Department; not an assigned code.
+            "EDXML_AGENCY_CODE": LOCAL_AGENCY_CODE,
+            "EDXML_AGENCY_ORG_ID": LOCAL_AGENCY_ORG_ID,
+            "EDXML_DOCUMENT_TYPE_CODES": json.dumps(LOCAL_DOCUMENT_TYPE_CODES),
+            "DOCUMENTS_ANALYTICS_URL": self.config.url_of("analytics"),
+        }
 
     def start_service(self, service: str) -> None:
         log_path = self.config.home / "logs" / f"{service}.log"

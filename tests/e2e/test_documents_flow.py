@@ -184,10 +184,10 @@ def test_rendered_draft_is_signed_and_bad_pdfs_are_refused_at_signing(platform):
         # The OpenAPI of the whole service (core and edXML routers) is served.
         spec = department.get(f"{documents}/openapi.json")
         assert spec.status_code == 200 and "/edxml/import" in spec.json()["paths"]
-        # The exchange started (its routes answer: not configured on this stack) and its own
-        # migrations ran at start.
+        # The exchange started (the local stack configures it: file drop, agency code) and
+        # its own migrations ran at start.
         agencies = department.get(f"{documents}/edxml/agencies")
-        assert agencies.status_code == 503 and "EDXML_AGENCY_ORG_ID" in agencies.text
+        assert agencies.status_code == 200 and isinstance(agencies.json()["items"], list)
         assert asyncio.run(_table_exists(platform.database_url("documents"), "edxml_received"))
 
         fields = {

@@ -133,6 +133,12 @@ def test_report_request_with_a_late_and_a_missing_school(platform):
             assert answer.status_code == 200, answer.text
             assert answer.json()["state"] == "late"
 
+        # The request's công văn is done in the inbox of each school that answered.
+        followed = department.get(f"{documents}/documents/{request['document_id']}/recipients")
+        assert {r["org_id"]: r["status"] for r in followed.json()["recipients"]} == {
+            on_time: "06", late: "06", missing: "01",
+        }  # fmt: skip
+        assert followed.json()["done"] == 2
         status = department.get(f"{documents}/report-requests/{rid}/status").json()
         assert status["counts"] == {"submitted": 1, "late": 1, "missing": 1}
         assert {u["org_id"]: u["state"] for u in status["units"]} == {
@@ -150,3 +156,41 @@ def test_report_request_with_a_late_and_a_missing_school(platform):
             (late, "Nộp muộn", 80),
             (missing, "Chưa nộp", None),
         ]
+
+
+def test_workbook_fetched_from_analytics_with_the_clerks_token(platform):
+    """DOCUMENTS_ANALYTICS_URL is set by the local stack: the clerk posts {} and documents
+    downloads the workbook from analytics forwarding the clerk's own token."""
+    documents, analytics = platform.url("documents"), platform.url("analytics")
+    with platform.client() as department:
+        commune, _schools = _commune_with_schools(platform, department, 1)
+        built: dict = {}
+
+        def build() -> bool:
+            response = department.post(
+                f"{analytics}/reports/non-swimmers",
+                json={"campaign_id": "2026-he", "commune_id": commune},
+            )
+            built.update(response.json() if response.status_code == 201 else {})
+            return response.status_code == 201
+
+        wait_for(build, timeout=60)
+        report_id = built["report_id"]
+        wait_for(
+            lambda: department.get(f"{documents}/analytics-reports/{report_id}").status_code == 200,
+            timeout=60,
+        )
+        # A school may not download the commune's workbook: analytics refuses its token.
+        with platform.client("school", _schools[0]) as school:
+            refused = school.post(f"{documents}/analytics-reports/{report_id}/workbook", json={})
+        assert refused.status_code in (403, 502), refused.text
+        attached = department.post(f"{documents}/analytics-reports/{report_id}/workbook", json={})
+        assert attached.status_code == 200, attached.text
+        document_id = attached.json()["document_id"]
+        document = department.get(f"{documents}/documents/{document_id}").json()
+        (attachment,) = document["attachments"]
+        stored = department.get(f"{documents}/documents/{document_id}/files/{attachment['id']}")
+        original = department.get(f"{analytics}{built['download_path']}")
+        assert original.status_code == 200
+        assert stored.content == original.content and stored.content.startswith(b"PK")
+        assert attachment["filename"].endswith(".xlsx")

@@ -21,7 +21,13 @@ import asyncpg
 
 from services.documents import incoming, views
 from services.documents.access import VIETNAM_TIME, ensure_acts_for, ensure_reads_document
-from services.documents.domain.edxml import EdxmlConfig, StatusMessage, build_document, build_status
+from services.documents.domain.edxml import (
+    DocumentId,
+    EdxmlConfig,
+    StatusMessage,
+    build_document,
+    build_status,
+)
 from services.documents.domain.numbering import InvalidNotation, parse_notation
 from services.documents.domain.status import (
     BusinessType,
@@ -39,9 +45,11 @@ from services.documents.exchange.mapping import (
     IssuedDocumentView,
     PackageRejected,
     Party,
+    RecallRequest,
     ReceivedDocumentRef,
     RejectionCode,
     parse_package,
+    recall_request_from_status,
     recipient_update_from_status,
     registration_from_edxml,
     status_message,
@@ -148,6 +156,16 @@ async def issued_view(
         for f in document.attachments
     ]
     notation = document.notation or ""
+    replaces = None
+    if document.replaces is not None:
+        original = await views.load_document(conn, document.replaces)
+        if original is not None and original.notation and original.issued_on:
+            replaces = ReceivedDocumentRef(
+                exchange.agency_code,
+                str(DocumentId(exchange.agency_code, original.issued_on, original.notation)),
+                original.notation,
+                original.issued_on,
+            )
     return IssuedDocumentView(
         document_id=str(document.id),
         sender=await our_party(conn, exchange),
@@ -171,6 +189,7 @@ async def issued_view(
         secrecy=document.secrecy,
         to_places=document.recipient_labels,
         business=document.business_type,
+        replaces=replaces,
     )
 
 
@@ -251,13 +270,24 @@ async def import_package(
     refuse; nothing is written then (the caller rolls back)."""
     parsed = parse_package(data, exchange.config)
     if isinstance(parsed, StatusMessage):
+        if parsed.status is ProcessingStatus.RECALL_REQUESTED:
+            return await apply_recall_request(
+                conn, exchange, recall_request_from_status(parsed), source=source
+            )
         return await apply_status(conn, exchange, parsed)
     registration = registration_from_edxml(parsed, exchange.config, {exchange.agency_code})
     if registration.business is BusinessType.RECALL:
-        raise PackageRejected(
-            RejectionCode.NOT_EXPECTED,
-            "TraceHeaderList/Bussiness/BussinessDocType",
-            "recall packages (business type 1) are not handled yet: ask by status message 13",
+        # The document package itself, sent again with business type 1: a recall request.
+        return await apply_recall_request(
+            conn,
+            exchange,
+            RecallRequest(
+                registration.edxml_document_id,
+                registration.sender.agency_code,
+                registration.sent_at,
+                registration.business_reason,
+            ),
+            source=source,
         )
     recipient_id = exchange.org_id
     document_id = uuid.uuid4()
@@ -296,13 +326,94 @@ async def import_package(
         conn, clerk, document_id,
         incoming.StepInput(org_id=recipient_id, note=f"edXML {registration.number_notation}"),
     )  # fmt: skip
+    successor: dict[str, Any] = {}
+    if registration.business in (BusinessType.UPDATE, BusinessType.REPLACEMENT):
+        original = await _original_of(conn, registration, recipient_id)
+        if original is not None:
+            await incoming.link_received_successor(
+                conn, document_id, original, int(registration.business)
+            )
+        # An update of a document we never received is still a document addressed to us:
+        # registered, with `replaces` null telling the clerk the original is not here.
+        successor = {
+            "business_type": int(registration.business),
+            "replaces": str(original) if original is not None else None,
+        }
     return {
         **result,
+        **successor,
         "outcome": "registered",
         "document_id": str(document_id),
         "arrival_number": registered.arrival_number,
         "signature_verdict": signature["verdict"],
         "signature_reason": signature["reason"],
+    }
+
+
+async def _original_of(
+    conn: Connection, registration: IncomingRegistration, recipient_id: str
+) -> uuid.UUID | None:
+    """The received document an update or replacement follows: by the DocumentId of its
+    ResponseFor, else by the sender's number/notation there (or in the business reason)."""
+    for ref in registration.responds_to:
+        row = await store.received_for_update(conn, ref.edxml_document_id, recipient_id)
+        if row is None:
+            row = await store.received_by_notation(
+                conn, ref.sender_agency, ref.number_notation, recipient_id
+            )
+        if row is not None and row["sender_agency"] == registration.sender.agency_code:
+            return uuid.UUID(str(row["document_id"]))
+    reason = registration.business_reason or ""
+    for word in reason.replace(",", " ").split():
+        if "/" in word:
+            row = await store.received_by_notation(
+                conn, registration.sender.agency_code, word.strip(".;:()"), recipient_id
+            )
+            if row is not None:
+                return uuid.UUID(str(row["document_id"]))
+    return None
+
+
+async def apply_recall_request(
+    conn: Connection, exchange: Exchange, request: RecallRequest, *, source: str
+) -> dict[str, Any]:
+    """The sender of a document we received asks for it back: our copy goes to 13 by the
+    core's recall rules, and our answer (15 or 16, POST /inbox/{id}/recall-answer) goes back
+    as a status message like every other step."""
+    recipient_id = exchange.org_id
+    row = await store.received_for_update(conn, request.edxml_document_id, recipient_id)
+    if row is None:
+        raise PackageRejected(
+            RejectionCode.UNKNOWN_DOCUMENT,
+            "ResponseFor/DocumentId",
+            f"{request.edxml_document_id} was not received here: nothing to recall",
+        )
+    if row["sender_agency"] != request.sender_agency:
+        raise PackageRejected(
+            RejectionCode.NOT_EXPECTED,
+            "From/OrganId",
+            f"{request.edxml_document_id} came from {row['sender_agency']}; "
+            f"{request.sender_agency} cannot recall it",
+        )
+    document_id = uuid.UUID(str(row["document_id"]))
+    sender = Principal(subject=f"edxml-{request.sender_agency}", role="service",
+                       org_id=recipient_id)  # fmt: skip
+    try:
+        applied = await incoming.recall_received(
+            conn, sender, document_id, recipient_id,
+            note=f"edXML ({source}): {request.description or 'recall requested'}",
+        )  # fmt: skip
+    except InvalidTransition as error:
+        raise PackageRejected(
+            RejectionCode.NOT_EXPECTED, "Status/StatusCode", f"recall refused here: {error}"
+        ) from None
+    return {
+        "kind": "recall",
+        "outcome": "applied" if applied else "repeated",
+        "document_id": str(document_id),
+        "edxml_document_id": request.edxml_document_id,
+        "sender": request.sender_agency,
+        "status": ProcessingStatus.RECALL_REQUESTED.value,
     }
 
 
@@ -349,6 +460,9 @@ _PROGRESS = {
 }
 
 
+_AWAITING_ANSWER = frozenset({ProcessingStatus.RECALL_REQUESTED, ProcessingStatus.RECALL_AGREED})
+
+
 async def apply_status(
     conn: Connection, exchange: Exchange, message: StatusMessage
 ) -> dict[str, Any]:
@@ -378,6 +492,9 @@ async def apply_status(
     else:
         state = IncomingDocumentState(str(row["document_id"]), current, before_recall)
         if target in _PROGRESS and current in _PROGRESS and _PROGRESS[target] < _PROGRESS[current]:
+            outcome = "stale"
+        elif target in _PROGRESS and current in _AWAITING_ANSWER:
+            # A step sent before our recall request reached them, delivered after it.
             outcome = "stale"
         else:
             new_before_recall = _checked(
@@ -475,6 +592,54 @@ async def queue_status_reports(conn: Connection, exchange: Exchange, limit: int 
     return queued
 
 
+async def queue_recall_requests(conn: Connection, exchange: Exchange, limit: int = 200) -> int:
+    """Queue status 13 to every agency an issued document of ours went to, once per recall
+    request (POST /documents/{id}/recall); the agency's answer (15/16) comes back as a status.
+    An agency that refused the document (02) or already gave it back (15) is not asked."""
+    rows = await store.pending_recalls(conn, limit)
+    if not rows:
+        return 0
+    us = await our_party(conn, exchange)
+    at = vietnam_local_now()
+    queued = 0
+    for row in rows:
+        current = ProcessingStatus(row["status"]) if row["status"] else ProcessingStatus.ARRIVED
+        before = row["status_before_recall"]
+        state = IncomingDocumentState(
+            str(row["document_id"]), current, ProcessingStatus(before) if before else None
+        )
+        await store.mark_recall_sent(
+            conn, row["document_id"], row["agency_code"], row["recall_requested_at"]
+        )
+        try:
+            asked = transition(state, ProcessingStatus.RECALL_REQUESTED)
+        except InvalidTransition:
+            continue
+        ref = ReceivedDocumentRef(
+            exchange.agency_code, row["edxml_document_id"], row["notation"], row["issued_on"]
+        )
+        message = status_message(ref, us, ProcessingStatus.RECALL_REQUESTED, at=at)
+        await store.enqueue(
+            conn, to_agency=row["agency_code"], kind="status",
+            label=f"status-13-{row['notation']}", payload=build_status(message, exchange.config),
+        )  # fmt: skip
+        await store.log_status(
+            conn, document_id=row["document_id"], agency_code=row["agency_code"],
+            status=ProcessingStatus.RECALL_REQUESTED.value,
+            previous_status=row["status"], outcome="requested", reported_at=at,
+            description=ProcessingStatus.RECALL_REQUESTED.label_vi,
+        )  # fmt: skip
+        assert asked.status_before_recall is not None
+        await store.set_sent_status(
+            conn, document_id=row["document_id"], agency_code=row["agency_code"],
+            status=ProcessingStatus.RECALL_REQUESTED.value,
+            status_before_recall=asked.status_before_recall.value, at=at,
+            description=ProcessingStatus.RECALL_REQUESTED.label_vi,
+        )  # fmt: skip
+        queued += 1
+    return queued
+
+
 # --- the two halves of a poll ---------------------------------------------------------------------
 
 
@@ -542,5 +707,11 @@ async def poll_once(pool: asyncpg.Pool, exchange: Exchange) -> dict[str, Any]:
     received = await receive_pending(pool, exchange, exchange.settings.poll_batch)
     async with pool.acquire() as conn, conn.transaction():
         reported = await queue_status_reports(conn, exchange)
+        recalls = await queue_recall_requests(conn, exchange)
     sent = await flush_outbound(pool, exchange.adapter)
-    return {"received": received, "reports_queued": reported, "sent": sent}
+    return {
+        "received": received,
+        "reports_queued": reported,
+        "recalls_queued": recalls,
+        "sent": sent,
+    }

@@ -96,6 +96,8 @@ class IssuedDocumentView:
     promulgation_amount: int | None = None
     business: BusinessType = BusinessType.NEW
     business_reason: str | None = None
+    # The document an update or replacement follows (ResponseFor), as its sender knows it.
+    replaces: ReceivedDocumentRef | None = None
 
     @property
     def number_notation(self) -> str:
@@ -185,6 +187,7 @@ def to_edxml(
             promulgation_amount=view.promulgation_amount,
         ),
         steering_type=view.steering_type,
+        response_for=(_response_for(view.replaces),) if view.replaces is not None else (),
     )
     trace = TraceHeaderList(
         (TraceHeader(view.sender.agency_code, sent_at),),
@@ -243,6 +246,8 @@ class IncomingRegistration:
     business: BusinessType = BusinessType.NEW
     business_reason: str | None = None
     sent_at: datetime | None = None
+    # ResponseFor of the header: the documents an update or replacement follows.
+    responds_to: tuple[ReceivedDocumentRef, ...] = ()
 
 
 def _type_key(header: MessageHeader, config: EdxmlConfig) -> str | None:
@@ -343,6 +348,10 @@ def registration_from_edxml(
         business=business.business_type if business else BusinessType.NEW,
         business_reason=business.reason if business else None,
         sent_at=sent_at,
+        responds_to=tuple(
+            ReceivedDocumentRef(r.organ_id, str(r.document_id), r.code, r.promulgation_date)
+            for r in header.response_for
+        ),
     )
 
 
@@ -365,6 +374,15 @@ class ReceivedDocumentRef:
     promulgated_on: date
 
 
+def _response_for(document: ReceivedDocumentRef) -> ResponseFor:
+    return ResponseFor(
+        document.sender_agency,
+        document.number_notation,
+        document.promulgated_on,
+        parse_document_id(document.edxml_document_id),
+    )
+
+
 def status_message(
     received: ReceivedDocumentRef,
     us: Party,
@@ -376,12 +394,7 @@ def status_message(
 ) -> StatusMessage:
     """The status message telling the sender where its document stands with us."""
     return StatusMessage(
-        response_for=ResponseFor(
-            received.sender_agency,
-            received.number_notation,
-            received.promulgated_on,
-            parse_document_id(received.edxml_document_id),
-        ),
+        response_for=_response_for(received),
         from_=_organization(us),
         status=status,
         timestamp=at,
@@ -401,6 +414,32 @@ class RecipientStatusUpdate:
     status: ProcessingStatus
     at: datetime
     description: str | None
+
+
+@dataclass(frozen=True)
+class RecallRequest:
+    """The issuer of a document we received asks for it back (status 13, or a document
+    package of business type 1)."""
+
+    edxml_document_id: str
+    sender_agency: str
+    at: datetime | None
+    description: str | None
+
+
+def recall_request_from_status(message: StatusMessage) -> RecallRequest:
+    """Status 13 about a document of another agency: only its issuer may send it."""
+    document_id = message.response_for.document_id
+    if message.from_.organ_id != document_id.organ_id:
+        raise PackageRejected(
+            RejectionCode.NOT_EXPECTED,
+            "Status/From",
+            f"{message.from_.organ_id} asks to recall {document_id}, which "
+            f"{document_id.organ_id} issued: only the issuer recalls a document",
+        )
+    return RecallRequest(
+        str(document_id), message.from_.organ_id, message.timestamp, message.description
+    )
 
 
 def recipient_update_from_status(

@@ -322,3 +322,57 @@ async def mark_step_reported(conn: Connection, history_id: int, outbound_id: int
         history_id,
         outbound_id,
     )
+
+
+# --- recall and successors of received documents --------------------------------------------------
+
+
+async def received_for_update(conn: Connection, edxml_document_id: str, recipient_id: str) -> Any:
+    return await conn.fetchrow(
+        "SELECT * FROM edxml_received WHERE edxml_document_id = $1 AND recipient_id = $2 "
+        "FOR UPDATE",
+        edxml_document_id,
+        recipient_id,
+    )
+
+
+async def received_by_notation(
+    conn: Connection, sender_agency: str, number_notation: str, recipient_id: str
+) -> Any:
+    """The latest package of this sender with this number/notation (a notation repeats
+    across years, so the newest wins when only the notation is known)."""
+    return await conn.fetchrow(
+        "SELECT * FROM edxml_received WHERE sender_agency = $1 AND number_notation = $2 "
+        "AND recipient_id = $3 ORDER BY promulgated_on DESC LIMIT 1",
+        sender_agency,
+        number_notation,
+        recipient_id,
+    )
+
+
+async def pending_recalls(conn: Connection, limit: int) -> list[Any]:
+    """Agencies of our recalled documents not yet told of the latest recall request, locked."""
+    return list(
+        await conn.fetch(
+            """SELECT s.*, d.recall_requested_at, d.notation, d.issued_on
+               FROM edxml_sent s JOIN documents d ON d.id = s.document_id
+               WHERE d.recall_requested_at IS NOT NULL
+                 AND (s.recall_sent_at IS NULL OR s.recall_sent_at < d.recall_requested_at)
+               ORDER BY d.recall_requested_at, s.agency_code
+               LIMIT $1
+               FOR UPDATE OF s SKIP LOCKED""",
+            limit,
+        )
+    )
+
+
+async def mark_recall_sent(
+    conn: Connection, document_id: uuid.UUID, agency_code: str, requested_at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE edxml_sent SET recall_sent_at = $3, updated_at = now() "
+        "WHERE document_id = $1 AND agency_code = $2",
+        document_id,
+        agency_code,
+        requested_at,
+    )

@@ -230,3 +230,49 @@ async def test_a_request_with_a_past_deadline_or_unknown_unit_creates_nothing(
     assert (unknown.value.errors or [])[0]["field"] == "recipients[0].org_id"
     assert await conn.fetchval("SELECT count(*) FROM documents") == 0
     assert await conn.fetchval("SELECT count(*) FROM report_requests") == 0
+
+
+@pytestmark_integration
+async def test_submitting_marks_the_request_letter_done_in_the_units_inbox(
+    conn: Connection,
+) -> None:
+    from services.documents import incoming
+
+    opened = await open_request(conn)
+    rid, letter = opened["id"], uuid.UUID(opened["document_id"])
+    async with conn.transaction():  # S-2 registered the letter itself; S-3 refused it
+        await incoming.register(conn, SCHOOL["S-2"], letter, incoming.StepInput())
+        await incoming.refuse(conn, SCHOOL["S-3"], letter, incoming.RefuseInput(reason="nhầm"))
+    first = await submit(conn, "S-1", NOW, rid, values={"pupils": 400, "pool": False})
+    assert first["letter_status"] == "06"
+    second = await submit(conn, "S-2", NOW, rid, values={"pupils": 90, "pool": True})
+    assert second["letter_status"] == "06"
+    refused = await submit(conn, "S-3", NOW, rid, values={"pupils": 5, "pool": False})
+    assert refused["letter_status"] == "02"  # the rules allow no 06 after a refusal
+    again = await submit(conn, "S-1", NOW, rid, values={"pupils": 401, "pool": False})
+    assert (again["version"], again["letter_status"]) == (2, "06")
+
+    history = await conn.fetch(
+        "SELECT recipient_id, status, previous_status FROM delivery_history "
+        "WHERE document_id = $1 AND recipient_id IN ('S-1', 'S-2') ORDER BY id",
+        letter,
+    )
+    # S-1 never registered it: registered (arrival number) then done, once.
+    assert [tuple(r) for r in history if r["recipient_id"] == "S-1"] == [
+        ("S-1", "01", None),
+        ("S-1", "03", "01"),
+        ("S-1", "06", "03"),
+    ]
+    assert [tuple(r) for r in history if r["recipient_id"] == "S-2"] == [
+        ("S-2", "01", None),
+        ("S-2", "03", "01"),
+        ("S-2", "06", "03"),
+    ]
+    async with conn.transaction():
+        seen = await incoming.recipients_of(conn, DEPARTMENT, letter)
+    assert {r["org_id"]: r["status"] for r in seen["recipients"]} == {
+        "S-1": "06", "S-2": "06", "S-3": "02",
+    }  # fmt: skip
+    assert (seen["done"], seen["received"]) == (2, 2)
+    s1 = next(r for r in seen["recipients"] if r["org_id"] == "S-1")
+    assert s1["arrival_number"] == 1 and s1["done_at"] is not None
