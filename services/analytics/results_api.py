@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Query
@@ -339,8 +339,10 @@ async def results_statistics(
     school_year: SchoolYearQuery,
     pool: PoolDep,
     principal: PrincipalDep,
+    # An int with bounds, not Literal[0, 1, 2]: query values arrive as text, and pydantic
+    # does not coerce "1" to a Literal of ints.
     term: Annotated[
-        Literal[0, 1, 2], Query(description="Semester 1 or 2, or 0 for the whole year")
+        int, Query(ge=0, le=2, description="Semester 1 or 2, or 0 for the whole year")
     ] = 0,
 ) -> ResultsStats:
     async with pool.acquire() as conn, conn.transaction():

@@ -288,6 +288,10 @@ def summary(stack: RunningStack) -> str:
         "",
         "  A token for the Department (paste into 'Authorize' on a /docs page):",
         "    .venv/bin/eduhub token --role department --org HP",
+        "  Web pages (they ask for that token):",
+        f"    the Department's dashboard  {c.url_of('analytics')}/dashboard",
+        f"    the document inbox          {c.url_of('documents')}/inbox-app",
+        f"    published statistics        {c.url_of('analytics')}/public",
         "  Province enrolment, live from events:",
         f'    curl -H "Authorization: Bearer $(.venv/bin/eduhub token)" '
         f"{c.url_of('analytics')}/stats/enrolment/HP",
