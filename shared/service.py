@@ -154,7 +154,11 @@ def _document_publisher(broker: KafkaBroker, contract: type[EventData]) -> None:
 async def _monitor_lag(
     settings: ServiceSettings, service: str, consumers: list[EventConsumer]
 ) -> None:
-    """Every few seconds: how far behind the end of each topic every consumer group is."""
+    """Every few seconds: how far behind the end of each topic every consumer group is.
+
+    A broker without the admin API (the embedded one) fails every time: the first failure is
+    logged in full, later ones in one line, and the retries back off to ten minutes."""
+    failures = 0
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
         probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
@@ -164,12 +168,20 @@ async def _monitor_lag(
             while True:
                 for consumer in consumers:
                     await _record_lag(admin, probe, service, consumer)
+                failures = 0
                 await asyncio.sleep(5)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.warning("lag monitor failed; restarting it in 30 s", exc_info=True)
-            await asyncio.sleep(30)
+        except Exception as exc:
+            failures += 1
+            delay = min(30 * 2 ** (failures - 1), 600)
+            log.warning(
+                "lag monitor failed (%s); retrying in %d s",
+                type(exc).__name__,
+                delay,
+                exc_info=failures == 1,
+            )
+            await asyncio.sleep(delay)
         finally:
             with contextlib.suppress(Exception):
                 await probe.stop()
