@@ -1,0 +1,335 @@
+"""The three measurements of the event path: raw consume, analytics catch-up, steady delay.
+
+Analytics runs here as it runs in the service: the consumers app.py wires (the same
+EventConsumer instances and handlers), subscribed with shared.service.subscribe_consumer
+(FastStream batch subscribers over aiokafka, NACK_ON_ERROR, offsets committed after the
+database commit), bound to a pool and a producer, with app.py's start and stop hooks (the gauge
+refresher). Only the HTTP side, the outbox relay and the lag monitor are left out. Progress
+and delays are read from each consumer's `on_committed` hook, which runs right after the
+batch's transaction commits: from then on the aggregate includes the event for every reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream.kafka import KafkaBroker
+
+from services.analytics.bench.produce import BulkProducer
+from services.analytics.bench.synth import Province, newcomer
+from shared.consumer.runner import EventConsumer, IncomingEvent
+from shared.events.envelope import dead_letter_topic
+from shared.kafka import EventProducer, ensure_topics
+from shared.service import ServiceDefinition, subscribe_consumer
+
+
+def analytics_definition() -> ServiceDefinition:
+    """The ServiceDefinition services/analytics/app.py builds (its consumers and its start and
+    stop hooks), captured without building the FastAPI app: the bench runs exactly what the
+    service wires, whatever consumers are added to it later."""
+    from services.analytics import app
+
+    captured: list[ServiceDefinition] = []
+
+    def capture(definition: ServiceDefinition, settings: Any = None) -> Any:
+        captured.append(definition)
+        return None
+
+    original = app.create_service_app
+    app.create_service_app = capture
+    try:
+        app.create_app()
+    finally:
+        app.create_service_app = original
+    return captured[0]
+
+
+def fanout(consumers: Sequence[EventConsumer], prefix: str = "") -> Counter[str]:
+    """Topic -> how many consumers read it (an event is applied once by each of them)."""
+    return Counter(f"{prefix}{t}" for c in consumers for t in c.topics)
+
+
+# --------------------------------------------------------------------------- raw consume
+
+
+@dataclass(frozen=True)
+class RawConsume:
+    records: int
+    bytes: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+async def raw_consume(bootstrap_servers: str, partitions_of: dict[str, list[int]]) -> RawConsume:
+    """A plain aiokafka consumer reads the topics from the start to the end; no processing.
+    PARTITIONS_OF: topic -> its partitions, as the producer learnt them."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, p) for t, ps in partitions_of.items() for p in ps]
+        ends = await consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records = size = 0
+        started = time.perf_counter()
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        while remaining:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, batch in batches.items():
+                records += len(batch)
+                size += sum(len(r.value or b"") for r in batch)
+                if batch[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return RawConsume(records, size, time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+# --------------------------------------------------------------------------- analytics
+
+
+@dataclass
+class Progress:
+    """Events applied (committed) by the consumers, and the delays of those being timed."""
+
+    applied: int = 0
+    target: int = 0
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    # event id -> [send time, consumers still to apply it]: an event's delay ends when every
+    # aggregate it feeds has it
+    published_at: dict[uuid.UUID, list[float]] = field(default_factory=dict)
+    delays: list[float] = field(default_factory=list)
+    last_change: float = field(default_factory=time.monotonic)
+
+    def committed(self, fresh: list[IncomingEvent]) -> None:
+        now = time.perf_counter()
+        self.applied += len(fresh)
+        self.last_change = time.monotonic()
+        if self.published_at:
+            for event in fresh:
+                pending = self.published_at.get(event.id)
+                if pending is not None:
+                    pending[1] -= 1
+                    if pending[1] <= 0:
+                        self.delays.append(now - pending[0])
+                        del self.published_at[event.id]
+        if self.target and self.applied >= self.target:
+            self.reached.set()
+
+    def expect(self, target: int) -> None:
+        self.target = target
+        self.reached.clear()
+        if self.applied >= target:
+            self.reached.set()
+
+    async def wait(
+        self, *, stall_seconds: float, on_tick: Callable[[int], None] | None = None
+    ) -> None:
+        """Until the target is reached; fail when nothing was applied for STALL_SECONDS."""
+        while not self.reached.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.reached.wait(), timeout=0.2)
+            if on_tick:
+                on_tick(self.applied)
+            if time.monotonic() - self.last_change > stall_seconds:
+                raise RuntimeError(
+                    f"analytics stalled at {self.applied:,} of {self.target:,} events (dead "
+                    "letters? see the log)"
+                )
+
+
+def _gate(consumer: EventConsumer, gate: asyncio.Event) -> None:
+    """Hold each consumer's first batch until the gate opens: the catch-up is timed with every
+    group running, not while groups join one after another."""
+    handler = consumer.handler
+
+    async def gated(conn: Any, events: list[IncomingEvent]) -> None:
+        await gate.wait()
+        await handler(conn, events)
+
+    consumer.handler = gated
+
+
+def _observe(consumer: EventConsumer, progress: Progress) -> None:
+    original = consumer.on_committed
+
+    def committed(fresh: list[IncomingEvent]) -> None:
+        progress.committed(fresh)
+        if original:
+            original(fresh)
+
+    consumer.on_committed = committed
+
+
+@dataclass
+class RunningAnalytics:
+    pool: asyncpg.Pool
+    consumers: list[EventConsumer]
+    progress: Progress
+    started_at: float
+    broker: KafkaBroker
+    gate: asyncio.Event
+
+    def all_assigned(self) -> bool:
+        """Has every consumer group joined and got its partitions? (Joining takes seconds on
+        the embedded broker; the steady rate is measured from then on.)"""
+        kafka_consumers = [getattr(s, "consumer", None) for s in self.broker.subscribers]
+        return all(c is not None and c.assignment() for c in kafka_consumers)
+
+    async def joined(self, *, within: float = 180.0) -> float:
+        """Seconds from the start until every group has its partitions."""
+        deadline = time.monotonic() + within
+        while not self.all_assigned():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"consumer groups not assigned after {within:.0f} s")
+            await asyncio.sleep(0.05)
+        return time.perf_counter() - self.started_at
+
+
+@contextlib.asynccontextmanager
+async def running_analytics(
+    *,
+    database_url: str,
+    bootstrap_servers: str,
+    province: Province,
+    batch_size: int,
+    pool_size: int,
+    group_suffix: str = "",
+) -> AsyncIterator[RunningAnalytics]:
+    """The analytics consumers, subscribed and started as create_service_app does."""
+    from shared.db.pool import create_pool
+
+    pool = await create_pool(database_url, max_size=pool_size)
+    producer = EventProducer(bootstrap_servers, client_id="eduhub-analytics-producer")
+    definition = analytics_definition()
+    progress = Progress()
+    gate = asyncio.Event()
+    consumers = definition.build_consumers()
+    for consumer in consumers:
+        # On a shared broker the run reads its own topics under its own group ids.
+        consumer.topics = [f"{province.topic_prefix}{t}" for t in consumer.topics]
+        consumer.group_id += group_suffix
+        _observe(consumer, progress)
+        _gate(consumer, gate)
+    broker = KafkaBroker(
+        bootstrap_servers,
+        client_id="eduhub-analytics",
+        logger=logging.getLogger("faststream.analytics"),
+        log_level=logging.DEBUG,
+        graceful_timeout=15.0,
+    )
+    for consumer in consumers:
+        subscribe_consumer(broker, consumer, max_records=batch_size)
+    await ensure_topics(
+        bootstrap_servers,
+        {t for c in consumers for t in c.topics}
+        | {dead_letter_topic(t) for c in consumers for t in c.topics},
+    )
+    await producer.start()
+    for consumer in consumers:
+        consumer.bind(pool, producer)
+    # app.py's start and stop hooks (the gauge refresher) use only the context's pool.
+    context: Any = SimpleNamespace(pool=pool)
+    try:
+        started = time.perf_counter()
+        await broker.start()
+        if definition.on_started:
+            await definition.on_started(context)
+        yield RunningAnalytics(pool, consumers, progress, started, broker, gate)
+    finally:
+        if definition.on_stopping:
+            await definition.on_stopping(context)
+        await broker.stop()
+        await producer.stop()
+        await pool.close()
+
+
+# --------------------------------------------------------------------------- steady delay
+
+
+@dataclass(frozen=True)
+class Steady:
+    published: int
+    by_topic: Counter[str]
+    seconds: float
+    delays: list[float]
+    unmatched: int
+
+    @property
+    def rate(self) -> float:
+        return self.published / self.seconds if self.seconds else 0.0
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
+
+
+async def steady_publish(
+    *,
+    bootstrap_servers: str,
+    province: Province,
+    progress: Progress,
+    rate: float,
+    seconds: float,
+    first_learner: int,
+    readers: Counter[str],
+    drain_seconds: float = 60.0,
+) -> Steady:
+    """Publish newcomers (an enrolment and a measurement each) at RATE events/s for SECONDS,
+    through a producer configured as the services' (acks=all, linger 5 ms); time each event
+    from the send call to the commit of the batch that applied it."""
+    rng = random.Random(province.seed + 7)
+    futures = []
+    published = 0
+    by_topic: Counter[str] = Counter()
+    number = first_learner
+    # The services' producer settings (acks=all, linger 5 ms), one send call per event.
+    async with BulkProducer(bootstrap_servers, client_id="eduhub-analytics-bench-steady") as bulk:
+        kafka = bulk.producer
+        started = time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds:
+            due = int(elapsed * rate) - published
+            while due > 0:
+                for message in newcomer(province, rng, number):
+                    progress.published_at[message.event_id] = [
+                        time.perf_counter(),
+                        readers[message.topic],
+                    ]
+                    by_topic[message.topic] += 1
+                    futures.append(
+                        await kafka.send(message.topic, value=message.value, key=message.key)
+                    )
+                    published += 1
+                    due -= 1
+                number += 1
+            await asyncio.sleep(0.005)
+        publish_seconds = time.perf_counter() - started
+        await asyncio.gather(*futures)
+    progress.expect(progress.applied + sum(int(p[1]) for p in progress.published_at.values()))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(progress.reached.wait(), timeout=drain_seconds)
+    unmatched = len(progress.published_at)
+    progress.published_at.clear()
+    return Steady(published, by_topic, publish_seconds, list(progress.delays), unmatched)
