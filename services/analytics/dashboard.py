@@ -25,6 +25,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from shared import web as shared_web
 from shared.auth import Principal, ensure_in_scope
 from shared.db.pool import Connection
 from shared.http.deps import PoolDep, PrincipalDep
@@ -39,6 +40,7 @@ STATIC_FILES: dict[str, str] = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
     "charts.js": "text/javascript; charset=utf-8",
+    **shared_web.FILES,  # the sign-in all pages share (session.js), served as the page's own
 }
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -61,6 +63,8 @@ PAGE_HEADERS = {
 
 
 def _web_file(name: str) -> bytes:
+    if name in shared_web.FILES:
+        return shared_web.read(name)
     return resources.files(WEB_PACKAGE).joinpath(name).read_bytes()
 
 

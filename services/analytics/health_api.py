@@ -11,8 +11,9 @@ to the audit log, since class figures can describe few children.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Query
@@ -40,6 +41,7 @@ router = APIRouter(tags=["health statistics"])
 
 LEAF_KINDS = frozenset({"school", "daycare_group"})  # broken down by class
 RATE_DECIMALS = 4
+FiguresT = TypeVar("FiguresT")
 
 CampaignQuery = Annotated[
     str, Query(min_length=1, max_length=64, description="The measurement campaign")
@@ -49,6 +51,25 @@ CampaignQuery = Annotated[
 def rate(numerator: int, denominator: int) -> float | None:
     """A share rounded to 4 decimals (0.1234 = 12.34 %); None when nobody is in the base."""
     return round(numerator / denominator, RATE_DECIMALS) if denominator else None
+
+
+# --------------------------------------------------------------------------- answer shapes
+# Every indicator answers with the same head (the unit asked about and the campaign) and the same
+# part identity; the three answers differ only in their figures. The bases keep those fields in
+# one place; subclasses add theirs after them, so the JSON keeps its field order.
+
+
+class UnitStats(BaseModel):
+    org_id: str
+    kind: str
+    name: str
+    campaign_id: str
+
+
+class UnitPart(BaseModel):
+    unit_id: str | None
+    kind: str
+    name: str | None
 
 
 # --------------------------------------------------------------------------- nutrition
@@ -109,10 +130,9 @@ class NutritionFigures(BaseModel):
         )
 
 
-class NutritionPart(BaseModel):
+class NutritionPart(UnitPart):
     unit_id: str | None = Field(description="Child unit's org_id, or the class_id (None: no class)")
     kind: str = Field(description="commune, school, daycare_group, ... or class")
-    name: str | None
     total: NutritionFigures
     by_age_group: dict[str, NutritionFigures] = Field(
         description="under_5 (WHO 2006 standards), 5_19 (WHO 2007 reference), outside_who; "
@@ -120,11 +140,7 @@ class NutritionPart(BaseModel):
     )
 
 
-class NutritionStats(BaseModel):
-    org_id: str
-    kind: str
-    name: str
-    campaign_id: str
+class NutritionStats(UnitStats):
     total: NutritionFigures
     by_age_group: dict[str, NutritionFigures]
     breakdown: list[NutritionPart]
@@ -185,18 +201,11 @@ class SwimFigures(BaseModel):
         )
 
 
-class SwimPart(BaseModel):
-    unit_id: str | None
-    kind: str
-    name: str | None
+class SwimPart(UnitPart):
     total: SwimFigures
 
 
-class SwimStats(BaseModel):
-    org_id: str
-    kind: str
-    name: str
-    campaign_id: str
+class SwimStats(UnitStats):
     total: SwimFigures
     breakdown: list[SwimPart]
 
@@ -241,18 +250,11 @@ class EyeFigures(BaseModel):
         )
 
 
-class EyePart(BaseModel):
-    unit_id: str | None
-    kind: str
-    name: str | None
+class EyePart(UnitPart):
     total: EyeFigures
 
 
-class EyeStats(BaseModel):
-    org_id: str
-    kind: str
-    name: str
-    campaign_id: str
+class EyeStats(UnitStats):
     reduced_acuity_below: float = Field(description="Decimal acuity threshold (parameter)")
     total: EyeFigures
     breakdown: list[EyePart]
@@ -316,88 +318,110 @@ def _sum(
 # --------------------------------------------------------------------------- query functions
 
 
+class RowsUnder(Protocol):
+    """A health_store query: the indicator's cells at or below a unit, grouped by part."""
+
+    async def __call__(
+        self, conn: Connection, *, org_id: str, campaign_id: str, by_class: bool
+    ) -> list[asyncpg.Record]: ...
+
+
+@dataclass(frozen=True)
+class Indicator(Generic[FiguresT]):
+    """What sets one indicator apart: its name in the audit log, the cells it reads and how it
+    sums rows into figures."""
+
+    name: str
+    rows_under: RowsUnder
+    figures: Callable[[Sequence[asyncpg.Record]], FiguresT]
+
+
+@dataclass(frozen=True)
+class Rollup(Generic[FiguresT]):
+    """One indicator's figures for a unit and for each part one level down."""
+
+    head: dict[str, Any]  # the UnitStats fields
+    total: FiguresT
+    parts: list[tuple[dict[str, Any], FiguresT]]  # the UnitPart fields of a part, its figures
+
+
+async def _rollup(
+    conn: Connection,
+    principal: Principal,
+    indicator: Indicator[FiguresT],
+    *,
+    org_id: str,
+    campaign_id: str,
+) -> Rollup[FiguresT]:
+    """The steps all three indicators share, in one place so that scope, audit and the
+    breakdown level cannot drift apart between them: check scope and audit the read, fetch the
+    cells (by class below a school or daycare group, else by child unit), and sum them for the
+    unit and for each part."""
+    unit = await _authorised_unit(conn, principal, org_id, indicator.name, campaign_id)
+    by_class = unit["kind"] in LEAF_KINDS
+    rows = await indicator.rows_under(
+        conn, org_id=org_id, campaign_id=campaign_id, by_class=by_class
+    )
+    return Rollup(
+        head={
+            "org_id": org_id,
+            "kind": unit["kind"],
+            "name": unit["name"],
+            "campaign_id": campaign_id,
+        },
+        total=indicator.figures(rows),
+        parts=[
+            ({"unit_id": unit_id, "kind": kind, "name": name}, indicator.figures(part_rows))
+            for unit_id, kind, name, part_rows in await _parts(conn, rows, by_class)
+        ],
+    )
+
+
+NUTRITION = Indicator("nutrition", health_store.nutrition_under, _nutrition_figures)
+SWIMMING = Indicator(
+    "swimming", health_store.swimming_under, lambda rows: SwimFigures.of(_sum(rows, SWIM_COUNTERS))
+)
+EYES = Indicator(
+    "eyes", health_store.eyes_under, lambda rows: EyeFigures.of(_sum(rows, EYE_COUNTERS))
+)
+
+
 async def nutrition_stats(
     conn: Connection, principal: Principal, *, org_id: str, campaign_id: str
 ) -> NutritionStats:
-    unit = await _authorised_unit(conn, principal, org_id, "nutrition", campaign_id)
-    by_class = unit["kind"] in LEAF_KINDS
-    rows = await health_store.nutrition_under(
-        conn, org_id=org_id, campaign_id=campaign_id, by_class=by_class
-    )
-    total, by_group = _nutrition_figures(rows)
-    breakdown = []
-    for unit_id, kind, name, part_rows in await _parts(conn, rows, by_class):
-        part_total, part_groups = _nutrition_figures(part_rows)
-        breakdown.append(
-            NutritionPart(
-                unit_id=unit_id,
-                kind=kind,
-                name=name,
-                total=part_total,
-                by_age_group=part_groups,
-            )
-        )
+    rollup = await _rollup(conn, principal, NUTRITION, org_id=org_id, campaign_id=campaign_id)
+    total, by_group = rollup.total
     return NutritionStats(
-        org_id=org_id,
-        kind=unit["kind"],
-        name=unit["name"],
-        campaign_id=campaign_id,
+        **rollup.head,
         total=total,
         by_age_group=by_group,
-        breakdown=breakdown,
+        breakdown=[
+            NutritionPart(**part, total=part_total, by_age_group=part_groups)
+            for part, (part_total, part_groups) in rollup.parts
+        ],
     )
 
 
 async def swimming_stats(
     conn: Connection, principal: Principal, *, org_id: str, campaign_id: str
 ) -> SwimStats:
-    unit = await _authorised_unit(conn, principal, org_id, "swimming", campaign_id)
-    by_class = unit["kind"] in LEAF_KINDS
-    rows = await health_store.swimming_under(
-        conn, org_id=org_id, campaign_id=campaign_id, by_class=by_class
-    )
+    rollup = await _rollup(conn, principal, SWIMMING, org_id=org_id, campaign_id=campaign_id)
     return SwimStats(
-        org_id=org_id,
-        kind=unit["kind"],
-        name=unit["name"],
-        campaign_id=campaign_id,
-        total=SwimFigures.of(_sum(rows, SWIM_COUNTERS)),
-        breakdown=[
-            SwimPart(
-                unit_id=unit_id,
-                kind=kind,
-                name=name,
-                total=SwimFigures.of(_sum(part_rows, SWIM_COUNTERS)),
-            )
-            for unit_id, kind, name, part_rows in await _parts(conn, rows, by_class)
-        ],
+        **rollup.head,
+        total=rollup.total,
+        breakdown=[SwimPart(**part, total=figures) for part, figures in rollup.parts],
     )
 
 
 async def eye_stats(
     conn: Connection, principal: Principal, *, org_id: str, campaign_id: str
 ) -> EyeStats:
-    unit = await _authorised_unit(conn, principal, org_id, "eyes", campaign_id)
-    by_class = unit["kind"] in LEAF_KINDS
-    rows = await health_store.eyes_under(
-        conn, org_id=org_id, campaign_id=campaign_id, by_class=by_class
-    )
+    rollup = await _rollup(conn, principal, EYES, org_id=org_id, campaign_id=campaign_id)
     return EyeStats(
-        org_id=org_id,
-        kind=unit["kind"],
-        name=unit["name"],
-        campaign_id=campaign_id,
+        **rollup.head,
         reduced_acuity_below=REDUCED_ACUITY_BELOW,
-        total=EyeFigures.of(_sum(rows, EYE_COUNTERS)),
-        breakdown=[
-            EyePart(
-                unit_id=unit_id,
-                kind=kind,
-                name=name,
-                total=EyeFigures.of(_sum(part_rows, EYE_COUNTERS)),
-            )
-            for unit_id, kind, name, part_rows in await _parts(conn, rows, by_class)
-        ],
+        total=rollup.total,
+        breakdown=[EyePart(**part, total=figures) for part, figures in rollup.parts],
     )
 
 

@@ -22,6 +22,7 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from shared import web as shared_web
 from shared.http.problems import Problem
 
 router = APIRouter(tags=["inbox page"])
@@ -32,6 +33,7 @@ WEB_PACKAGE = "services.documents.web"
 STATIC_FILES: dict[str, str] = {
     "inbox.css": "text/css; charset=utf-8",
     "inbox.js": "text/javascript; charset=utf-8",
+    **shared_web.FILES,  # the sign-in all pages share (session.js), served as the page's own
 }
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -58,6 +60,8 @@ PAGE_HEADERS = {
 
 
 def _web_file(name: str) -> bytes:
+    if name in shared_web.FILES:
+        return shared_web.read(name)
     return resources.files(WEB_PACKAGE).joinpath(name).read_bytes()
 
 

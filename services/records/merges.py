@@ -14,6 +14,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
+
 from services.records import lifecycle_store, store
 from services.records.handlers import SOURCE
 from shared.consumer.runner import EventConsumer, IncomingEvent
@@ -150,27 +152,38 @@ async def apply_merge(conn: Connection, merge: PersonMerged) -> None:
     )
     if retired_active is not None and survivor_active is None:
         # The survivor takes over the placement the retired record held.
-        await conn.execute(
-            "UPDATE enrolments SET status = 'active', ended_on = NULL, end_reason = NULL "
-            "WHERE enrolment_id = $1",
-            retired_active["enrolment_id"],
-        )
-        revision = await lifecycle_store.set_learner_state(conn, survivor, "enrolled")
-        await add_event(
-            conn,
-            StudentEnrolled(
-                enrolment_id=retired_active["enrolment_id"],
-                learner_id=survivor,
-                school_id=retired_active["school_id"],
-                school_year=retired_active["school_year"],
-                grade=retired_active["grade"],
-                class_id=retired_active["class_id"],
-                enrolled_on=retired_active["enrolled_on"],
-                revision=revision,
-                reason="returned",
-            ),
-            source=SOURCE,
-        )
+        await _reopen(conn, retired_active["enrolment_id"])
+        await _announce_return(conn, survivor, retired_active)
+
+
+async def _reopen(conn: Connection, enrolment_id: uuid.UUID) -> None:
+    """Make an enrolment the merge ended (or moved) the active one again."""
+    await conn.execute(
+        "UPDATE enrolments SET status = 'active', ended_on = NULL, end_reason = NULL "
+        "WHERE enrolment_id = $1",
+        enrolment_id,
+    )
+
+
+async def _announce_return(conn: Connection, learner_id: str, enrolment: asyncpg.Record) -> None:
+    """The learner is enrolled again in the placement `enrolment`: both a merge and an unmerge
+    hand a placement to a learner this way, and analytics counts it as a return."""
+    revision = await lifecycle_store.set_learner_state(conn, learner_id, "enrolled")
+    await add_event(
+        conn,
+        StudentEnrolled(
+            enrolment_id=enrolment["enrolment_id"],
+            learner_id=learner_id,
+            school_id=enrolment["school_id"],
+            school_year=enrolment["school_year"],
+            grade=enrolment["grade"],
+            class_id=enrolment["class_id"],
+            enrolled_on=enrolment["enrolled_on"],
+            revision=revision,
+            reason="returned",
+        ),
+        source=SOURCE,
+    )
 
 
 async def apply_unmerge(conn: Connection, unmerge: PersonUnmerged) -> None:
@@ -215,27 +228,8 @@ async def apply_unmerge(conn: Connection, unmerge: PersonUnmerged) -> None:
                 source=SOURCE,
             )
         elif await store.active_enrolment(conn, retired) is None:
-            await conn.execute(
-                "UPDATE enrolments SET status = 'active', ended_on = NULL, end_reason = NULL "
-                "WHERE enrolment_id = $1",
-                enrolment["enrolment_id"],
-            )
-        revision = await lifecycle_store.set_learner_state(conn, retired, "enrolled")
-        await add_event(
-            conn,
-            StudentEnrolled(
-                enrolment_id=enrolment["enrolment_id"],
-                learner_id=retired,
-                school_id=enrolment["school_id"],
-                school_year=enrolment["school_year"],
-                grade=enrolment["grade"],
-                class_id=enrolment["class_id"],
-                enrolled_on=enrolment["enrolled_on"],
-                revision=revision,
-                reason="returned",
-            ),
-            source=SOURCE,
-        )
+            await _reopen(conn, enrolment["enrolment_id"])
+        await _announce_return(conn, retired, enrolment)
     await conn.execute("DELETE FROM merge_moves WHERE merge_id = $1", unmerge.merge_id)
 
 

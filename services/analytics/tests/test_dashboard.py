@@ -6,7 +6,12 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.analytics.dashboard import STATIC_FILES, router, scoped_path
+from services.analytics.dashboard import (
+    CONTENT_SECURITY_POLICY,
+    STATIC_FILES,
+    router,
+    scoped_path,
+)
 from shared.http.problems import install_problem_handlers
 
 
@@ -35,12 +40,20 @@ async def test_the_page_is_served_without_a_token_under_a_policy_that_allows_onl
 
 
 async def test_only_the_listed_files_are_served_with_their_types():
-    assert set(STATIC_FILES) == {"dashboard.css", "dashboard.js", "charts.js"}
+    assert set(STATIC_FILES) == {"dashboard.css", "dashboard.js", "charts.js", "session.js"}
     async with _client() as client:
         script = await client.get("/dashboard/static/dashboard.js")
         assert script.status_code == 200
         assert script.headers["content-type"] == "text/javascript; charset=utf-8"
         assert 'from "./charts.js"' in script.text
+        assert 'from "./session.js"' in script.text
+        # The sign-in every page shares (shared/web/), served beside the page's own files.
+        session = await client.get("/dashboard/static/session.js")
+        assert session.status_code == 200
+        assert session.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert session.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "export class Session" in session.text
+        assert "sessionStorage.getItem(this.#storageKey)" in session.text
         css = await client.get("/dashboard/static/dashboard.css")
         assert css.headers["content-type"] == "text/css; charset=utf-8"
         for name in ("__init__.py", "dashboard.html", "..%2Fdashboard.py", "nothing.js"):
@@ -50,7 +63,7 @@ async def test_only_the_listed_files_are_served_with_their_types():
 
 
 async def test_the_script_never_writes_html():
-    for name in ("dashboard.js", "charts.js"):
+    for name in ("dashboard.js", "charts.js", "session.js"):
         async with _client() as client:
             text = (await client.get(f"/dashboard/static/{name}")).text
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):

@@ -1,6 +1,7 @@
 // The Department's dashboard. Plain JS, no third-party code.
 //
-// Security: the token is kept in sessionStorage (this tab only, gone when it closes) and sent
+// Security (sign-in and token handling are shared/web/session.js, served as ./session.js):
+// the token is kept in sessionStorage (this tab only, gone when it closes) and sent
 // only as an Authorization header to this same origin. Data is always written with
 // textContent / DOM nodes, never as HTML, and the page's Content-Security-Policy allows only
 // these script files: an injected string cannot run as script.
@@ -9,6 +10,7 @@
 // Forward and bookmarks work; a token may arrive there too (#token=...) and is removed at once.
 
 import { PALETTE, groupedColumns, horizontalBars, stackedShare } from "./charts.js";
+import { Session, Unauthorised, readHash } from "./session.js";
 
 const TOKEN_KEY = "eduhub.dashboard.token";
 const FORECAST_YEARS = 5;
@@ -16,10 +18,6 @@ const FORECAST_YEARS = 5;
 const KIND_NAMES = {
   province: "Tỉnh/thành phố", commune: "Xã/phường", school: "Trường",
   daycare_group: "Nhóm trẻ", class: "Lớp", unknown: "Đơn vị",
-};
-const ROLE_NAMES = {
-  department: "Sở GD&ĐT", commune: "UBND xã/phường", school: "Nhà trường",
-  teacher: "Giáo viên", auditor: "Kiểm tra", service: "Dịch vụ",
 };
 const LEVEL_NAMES = { primary: "Tiểu học", lower_secondary: "THCS", upper_secondary: "THPT" };
 const SUBJECT_NAMES = {
@@ -49,64 +47,11 @@ function decimal(value) {
   return value == null ? "–" : decimalFormat.format(value);
 }
 
-// --------------------------------------------------------------------------- token
-
-function decodeClaims(token) {
-  const parts = token.split(".");
-  if (parts.length !== 3) return null;
-  try {
-    const base64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    const claims = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof claims.org === "string" && typeof claims.exp === "number" ? claims : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The claims of a usable token (the server checks the signature; this only reads them). */
-function checkToken(token) {
-  const claims = decodeClaims(token.trim());
-  if (!claims) return { error: "Mã truy cập không đúng dạng (JWT có ba phần)." };
-  if (claims.exp * 1000 <= Date.now()) return { error: "Mã truy cập đã hết hạn." };
-  return { claims };
-}
-
-let expiryTimer = null;
-
-function showLogin(message = "") {
-  sessionStorage.removeItem(TOKEN_KEY);
-  clearTimeout(expiryTimer);
-  $("app").hidden = true;
-  $("session").hidden = true;
-  $("login").hidden = false;
-  $("login-error").textContent = message;
-  $("token-input").value = "";
-  $("token-input").focus();
-}
-
-function currentToken() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
 // --------------------------------------------------------------------------- API
 
-class Unauthorised extends Error {}
-
-async function api(path) {
-  const response = await fetch(path, {
-    headers: { Authorization: `Bearer ${currentToken()}`, Accept: "application/json" },
-    cache: "no-store",
-  });
-  if (response.status === 401) throw new Unauthorised();
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    body = null;
-  }
-  return { status: response.status, ok: response.ok, body };
-}
+// Sign-in, token and authorised calls: shared/web/session.js (the same for every page).
+const session = new Session(TOKEN_KEY, { onSignedIn: loadCampaignsAndRender });
+const api = (path) => session.api(path);
 
 function problemText(result) {
   if (result.status === 403) return "Đơn vị này nằm ngoài phạm vi được xem.";
@@ -186,17 +131,12 @@ function className(classId) {
 
 // --------------------------------------------------------------------------- routing
 
-function readHash() {
-  return new URLSearchParams(location.hash.slice(1));
-}
-
 function hashFor(params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
   return `#${search.toString()}`;
 }
 
-let claims = null;
 let campaigns = [];
 let generation = 0;
 
@@ -555,7 +495,7 @@ function fillCampaigns(selected) {
 async function render() {
   const mine = ++generation;
   const params = readHash();
-  const org = params.get("org") || claims.org;
+  const org = params.get("org") || session.claims.org;
   const classId = params.has("class") ? params.get("class") : null;
   const campaign = selectedCampaign();
   fillCampaigns(campaign);
@@ -628,7 +568,7 @@ async function render() {
     app.dataset.state = "ready";
   } catch (error) {
     if (error instanceof Unauthorised) {
-      showLogin("Mã truy cập hết hạn hoặc không hợp lệ. Xin đăng nhập lại.");
+      session.showLogin("Mã truy cập hết hạn hoặc không hợp lệ. Xin đăng nhập lại.");
       return;
     }
     $("status").textContent = `Lỗi: ${error.message}`;
@@ -638,29 +578,14 @@ async function render() {
 
 // --------------------------------------------------------------------------- start
 
-async function start(token) {
-  const checked = checkToken(token);
-  if (checked.error) {
-    showLogin(checked.error);
-    return;
-  }
-  sessionStorage.setItem(TOKEN_KEY, token.trim());
-  claims = checked.claims;
-  const expires = new Date(claims.exp * 1000);
-  $("session-info").textContent = `${ROLE_NAMES[claims.role] ?? claims.role} · ${claims.org} · ` +
-    `hết hạn ${expires.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" })}`;
-  clearTimeout(expiryTimer);
-  expiryTimer = setTimeout(() => showLogin("Mã truy cập đã hết hạn. Xin đăng nhập lại."),
-    Math.min(expires - Date.now(), 2 ** 31 - 1));
-  $("login").hidden = true;
-  $("session").hidden = false;
-  $("app").hidden = false;
+/** Once signed in: the campaigns of the caller's own unit, then the view the URL names. */
+async function loadCampaignsAndRender() {
   try {
-    const listed = await api(`dashboard/api/campaigns/${encodeURIComponent(claims.org)}`);
+    const listed = await api(`dashboard/api/campaigns/${encodeURIComponent(session.claims.org)}`);
     campaigns = listed.ok ? listed.body.campaigns : [];
   } catch (error) {
     if (error instanceof Unauthorised) {
-      showLogin("Mã truy cập không hợp lệ. Xin kiểm tra lại.");
+      session.showLogin("Mã truy cập không hợp lệ. Xin kiểm tra lại.");
       return;
     }
     throw error;
@@ -669,28 +594,13 @@ async function start(token) {
 }
 
 function init() {
-  const params = readHash();
-  if (params.has("token")) {
-    // Handed over in the fragment (never sent to the server): keep it, drop it from the URL.
-    const token = params.get("token");
-    params.delete("token");
-    history.replaceState(null, "", `${location.pathname}${params.toString() ? `#${params}` : ""}`);
-    sessionStorage.setItem(TOKEN_KEY, token);
-  }
-  $("login-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    start($("token-input").value);
-  });
-  $("logout").addEventListener("click", () => showLogin("Đã đăng xuất."));
   $("campaign").addEventListener("change", (event) => {
     const current = readHash();
     location.hash = hashFor({ org: current.get("org"), class: current.get("class"),
       campaign: event.target.value });
   });
-  window.addEventListener("hashchange", () => { if (claims && currentToken()) render(); });
-  const token = currentToken();
-  if (token) start(token);
-  else showLogin();
+  window.addEventListener("hashchange", () => { if (session.signedIn) render(); });
+  session.begin();
 }
 
 init();

@@ -9,7 +9,12 @@ from importlib import resources
 import httpx
 from fastapi import FastAPI
 
-from services.documents.inbox_page import PAGE_PATH, STATIC_FILES, router
+from services.documents.inbox_page import (
+    CONTENT_SECURITY_POLICY,
+    PAGE_PATH,
+    STATIC_FILES,
+    router,
+)
 from shared.http.problems import install_problem_handlers
 
 
@@ -51,12 +56,19 @@ async def test_the_page_is_served_without_a_token_under_a_policy_that_allows_onl
 
 
 async def test_only_the_listed_files_are_served_with_their_types():
-    assert set(STATIC_FILES) == {"inbox.css", "inbox.js"}
+    assert set(STATIC_FILES) == {"inbox.css", "inbox.js", "session.js"}
     async with _client() as client:
         script = await client.get(f"{PAGE_PATH}/static/inbox.js")
         assert script.status_code == 200
         assert script.headers["content-type"] == "text/javascript; charset=utf-8"
         assert "URL.createObjectURL" in script.text
+        assert 'from "./session.js"' in script.text
+        # The sign-in every page shares (shared/web/), served beside the page's own files.
+        session = await client.get(f"{PAGE_PATH}/static/session.js")
+        assert session.status_code == 200
+        assert session.headers["content-type"] == "text/javascript; charset=utf-8"
+        assert session.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "export class Session" in session.text
         css = await client.get(f"{PAGE_PATH}/static/inbox.css")
         assert css.headers["content-type"] == "text/css; charset=utf-8"
         for name in ("__init__.py", "inbox.html", "..%2Finbox_page.py", "nothing.js"):
@@ -66,7 +78,9 @@ async def test_only_the_listed_files_are_served_with_their_types():
 
 
 def _script() -> str:
-    return resources.files("services.documents.web").joinpath("inbox.js").read_text("utf-8")
+    """The code the page runs: its own script and the shared sign-in it imports."""
+    own = resources.files("services.documents.web").joinpath("inbox.js").read_text("utf-8")
+    return own + resources.files("shared.web").joinpath("session.js").read_text("utf-8")
 
 
 def test_the_script_never_writes_html_nor_sets_style_attributes():

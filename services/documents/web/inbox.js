@@ -1,6 +1,7 @@
 // The web inbox of a school or the Department. Plain JS, no third-party code.
 //
-// Security (as the analytics dashboard): the token is kept in sessionStorage (this tab only,
+// Security (as the analytics dashboard; sign-in and token handling are shared/web/session.js,
+// served as ./session.js): the token is kept in sessionStorage (this tab only,
 // gone when it closes) and sent only as an Authorization header to this same origin. Data is
 // always written with textContent / DOM nodes, never as HTML, and the page's
 // Content-Security-Policy allows only these script files.
@@ -11,15 +12,13 @@
 // Navigation state lives in the URL fragment (#view=incoming|outgoing, #doc=<id>), so Back,
 // Forward and bookmarks work; a token may arrive there too (#token=...) and is removed at once.
 
+import { Session, Unauthorised, readHash } from "./session.js";
+
 const TOKEN_KEY = "eduhub.inbox.token";
 const INBOX_LIMIT = 500;
 const OUTGOING_LIMIT = 100;
 const PROGRESS_FETCHES = 50; // outgoing documents whose per-recipient counts are fetched
 
-const ROLE_NAMES = {
-  department: "Sở GD&ĐT", commune: "UBND xã/phường", school: "Nhà trường",
-  teacher: "Giáo viên", auditor: "Kiểm tra", service: "Dịch vụ",
-};
 const UNIT_ROLES = ["department", "commune", "school", "service"];
 const STATUS_NAMES = {
   "01": "Đã đến", "02": "Từ chối tiếp nhận", "03": "Đã vào sổ", "04": "Đã phân công",
@@ -66,92 +65,14 @@ function text(value) {
   return value == null || value === "" ? "–" : String(value);
 }
 
-// --------------------------------------------------------------------------- token
-
-function decodeClaims(token) {
-  const parts = token.split(".");
-  if (parts.length !== 3) return null;
-  try {
-    const base64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    const claims = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof claims.org === "string" && typeof claims.exp === "number" ? claims : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The claims of a usable token (the server checks the signature; this only reads them). */
-function checkToken(token) {
-  const claims = decodeClaims(token.trim());
-  if (!claims) return { error: "Mã truy cập không đúng dạng (JWT có ba phần)." };
-  if (claims.exp * 1000 <= Date.now()) return { error: "Mã truy cập đã hết hạn." };
-  return { claims };
-}
-
-let claims = null;
-let expiryTimer = null;
 let pdfUrl = null;
-
-function showLogin(message = "") {
-  sessionStorage.removeItem(TOKEN_KEY);
-  clearTimeout(expiryTimer);
-  claims = null;
-  dropPdf();
-  $("app").hidden = true;
-  $("session").hidden = true;
-  $("login").hidden = false;
-  $("login-error").textContent = message;
-  $("token-input").value = "";
-  $("token-input").focus();
-}
-
-function currentToken() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
 
 // --------------------------------------------------------------------------- API
 
-class Unauthorised extends Error {}
-
-/** A random Idempotency-Key (crypto.randomUUID exists only in secure contexts). */
-function newKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-async function api(path, { method = "GET", body } = {}) {
-  const headers = { Authorization: `Bearer ${currentToken()}`, Accept: "application/json" };
-  if (method === "POST") {
-    headers["Content-Type"] = "application/json";
-    headers["Idempotency-Key"] = newKey();
-  }
-  const response = await fetch(path, {
-    method, headers, cache: "no-store",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) throw new Unauthorised();
-  let parsed = null;
-  try {
-    parsed = await response.json();
-  } catch {
-    parsed = null;
-  }
-  return { status: response.status, ok: response.ok, body: parsed };
-}
-
-async function fetchBlob(path) {
-  const response = await fetch(path, {
-    headers: { Authorization: `Bearer ${currentToken()}` }, cache: "no-store",
-  });
-  if (response.status === 401) throw new Unauthorised();
-  if (!response.ok) return { ok: false, status: response.status };
-  return { ok: true, blob: await response.blob() };
-}
+// Sign-in, token and authorised calls: shared/web/session.js (the same for every page).
+const session = new Session(TOKEN_KEY, { onSignedIn: render, onSignedOut: dropPdf });
+const api = (path, options) => session.api(path, options);
+const fetchBlob = (path) => session.fetchBlob(path);
 
 function problemText(result) {
   if (result.status === 403) return "Không có quyền với văn bản hoặc đơn vị này.";
@@ -218,10 +139,6 @@ function progressCell(counts) {
 
 // --------------------------------------------------------------------------- routing
 
-function readHash() {
-  return new URLSearchParams(location.hash.slice(1));
-}
-
 let generation = 0;
 let lastList = "incoming";
 
@@ -253,7 +170,7 @@ async function render() {
     setState("ready");
   } catch (error) {
     if (error instanceof Unauthorised) {
-      showLogin("Mã truy cập hết hạn hoặc không hợp lệ. Xin đăng nhập lại.");
+      session.showLogin("Mã truy cập hết hạn hoặc không hợp lệ. Xin đăng nhập lại.");
       return;
     }
     if (mine !== generation) return;
@@ -265,7 +182,7 @@ async function render() {
 // --------------------------------------------------------------------------- incoming
 
 async function loadInbox() {
-  const query = new URLSearchParams({ org_id: claims.org, limit: String(INBOX_LIMIT) });
+  const query = new URLSearchParams({ org_id: session.claims.org, limit: String(INBOX_LIMIT) });
   if ($("only-overdue").checked) query.set("overdue", "true");
   const result = await api(`inbox?${query}`);
   if (!result.ok) throw new Error(problemText(result));
@@ -306,7 +223,7 @@ async function renderIncoming(mine) {
 // --------------------------------------------------------------------------- outgoing
 
 async function renderOutgoing(mine) {
-  const query = new URLSearchParams({ org_id: claims.org, limit: String(OUTGOING_LIMIT) });
+  const query = new URLSearchParams({ org_id: session.claims.org, limit: String(OUTGOING_LIMIT) });
   const result = await api(`documents?${query}`);
   if (!result.ok) throw new Error(problemText(result));
   const documents = result.body.documents;
@@ -439,7 +356,7 @@ const ALL_ACTIONS = ["do-register", "refuse-form", "assign-form", "do-progress",
 
 async function renderHandling(doc, item, mine) {
   const history = await api(`documents/${encodeURIComponent(doc.id)}/history?` +
-    new URLSearchParams({ org_id: claims.org }));
+    new URLSearchParams({ org_id: session.claims.org }));
   if (mine !== generation) return;
   $("handling").hidden = false;
   $("handling").dataset.status = item.status;
@@ -452,7 +369,7 @@ async function renderHandling(doc, item, mine) {
     ["Hạn xử lý", day(item.deadline) + (item.overdue ? " (quá hạn)" : ""), "deadline"],
   ]);
   const allowed = new Set((HANDLER_ACTIONS[item.status] ?? [])
-    .filter((a) => UNIT_ROLES.includes(claims.role) || !UNIT_ONLY.has(a)));
+    .filter((a) => UNIT_ROLES.includes(session.claims.role) || !UNIT_ONLY.has(a)));
   for (const id of ALL_ACTIONS) $(id).hidden = !allowed.has(id);
   $("history").replaceChildren(...(history.ok ? history.body.history : []).map((h) =>
     node("li", {}, node("b", {}, STATUS_NAMES[h.status] ?? h.status), ` · ${moment(h.at)}`,
@@ -487,7 +404,7 @@ async function renderRecipients(doc, mine) {
 let current = null; // {doc, item} of the open document
 
 async function findInboxItem(documentId) {
-  const query = new URLSearchParams({ org_id: claims.org, limit: String(INBOX_LIMIT) });
+  const query = new URLSearchParams({ org_id: session.claims.org, limit: String(INBOX_LIMIT) });
   const result = await api(`inbox?${query}`);
   return result.ok ? result.body.items.find((i) => i.document_id === documentId) ?? null : null;
 }
@@ -505,7 +422,7 @@ async function renderDetail(documentId, mine) {
     return;
   }
   const doc = result.body;
-  const item = doc.issuer_id === claims.org ? null : await findInboxItem(documentId);
+  const item = doc.issuer_id === session.claims.org ? null : await findInboxItem(documentId);
   if (mine !== generation) return;
   current = { doc, item };
   $("detail").dataset.document = doc.id;
@@ -521,7 +438,7 @@ async function renderDetail(documentId, mine) {
   await Promise.all([
     showPdf(doc, mine),
     item ? renderHandling(doc, item, mine) : null,
-    doc.issuer_id === claims.org && doc.recipient_count != null ? renderRecipients(doc, mine) : null,
+    doc.issuer_id === session.claims.org && doc.recipient_count != null ? renderRecipients(doc, mine) : null,
   ]);
 }
 
@@ -538,7 +455,7 @@ async function act(step, body, button) {
     }
     await render();
   } catch (error) {
-    if (error instanceof Unauthorised) showLogin("Mã truy cập hết hạn. Xin đăng nhập lại.");
+    if (error instanceof Unauthorised) session.showLogin("Mã truy cập hết hạn. Xin đăng nhập lại.");
     else $("action-error").textContent = `Lỗi: ${error.message}`;
   } finally {
     if (button) button.disabled = false;
@@ -583,46 +500,11 @@ function bindActions() {
 
 // --------------------------------------------------------------------------- start
 
-async function start(token) {
-  const checked = checkToken(token);
-  if (checked.error) {
-    showLogin(checked.error);
-    return;
-  }
-  sessionStorage.setItem(TOKEN_KEY, token.trim());
-  claims = checked.claims;
-  const expires = new Date(claims.exp * 1000);
-  $("session-info").textContent = `${ROLE_NAMES[claims.role] ?? claims.role} · ${claims.org} · ` +
-    `hết hạn ${expires.toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" })}`;
-  clearTimeout(expiryTimer);
-  expiryTimer = setTimeout(() => showLogin("Mã truy cập đã hết hạn. Xin đăng nhập lại."),
-    Math.min(expires - Date.now(), 2 ** 31 - 1));
-  $("login").hidden = true;
-  $("session").hidden = false;
-  $("app").hidden = false;
-  await render();
-}
-
 function init() {
-  const params = readHash();
-  if (params.has("token")) {
-    // Handed over in the fragment (never sent to the server): keep it, drop it from the URL.
-    const token = params.get("token");
-    params.delete("token");
-    history.replaceState(null, "", `${location.pathname}${params.toString() ? `#${params}` : ""}`);
-    sessionStorage.setItem(TOKEN_KEY, token);
-  }
-  $("login-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    start($("token-input").value);
-  });
-  $("logout").addEventListener("click", () => showLogin("Đã đăng xuất."));
   $("only-overdue").addEventListener("change", () => render());
   bindActions();
-  window.addEventListener("hashchange", () => { if (claims && currentToken()) render(); });
-  const token = currentToken();
-  if (token) start(token);
-  else showLogin();
+  window.addEventListener("hashchange", () => { if (session.signedIn) render(); });
+  session.begin();
 }
 
 init();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -45,13 +46,19 @@ class Campaign(CampaignCreate):
     created_at: datetime
 
 
-class MeasurementCreate(BaseModel):
+class LearnerRecordCreate(BaseModel):
+    """Whom and which campaign a measurement or a swim assessment is about; the subclasses add
+    what was found (their fields follow these, so the schemas keep their field order)."""
+
     model_config = ConfigDict(extra="forbid")
 
     learner_id: str = Field(min_length=1, max_length=64)
     school_id: OrgId
     campaign_id: str = Field(min_length=1, max_length=64)
     class_id: str | None = Field(default=None, max_length=64, description="Default: enrolment's")
+
+
+class MeasurementCreate(LearnerRecordCreate):
     measured_on: date
     height_cm: float | None = Field(default=None, examples=[142.5])
     weight_kg: float | None = Field(default=None, examples=[36.2])
@@ -70,13 +77,7 @@ class MeasurementCreate(BaseModel):
     )
 
 
-class SwimCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    learner_id: str = Field(min_length=1, max_length=64)
-    school_id: OrgId
-    campaign_id: str = Field(min_length=1, max_length=64)
-    class_id: str | None = Field(default=None, max_length=64, description="Default: enrolment's")
+class SwimCreate(LearnerRecordCreate):
     assessed_on: date
     ability: Literal["cannot_swim", "swims_with_aid", "swims_25m_unaided"]
 
@@ -90,12 +91,17 @@ class RecordOutcome(BaseModel):
     replaces: uuid.UUID | None = Field(description="The record this one superseded")
 
 
-class Measurement(BaseModel):
+class LearnerRecord(BaseModel):
+    """The head of a stored measurement or swim assessment, as LearnerRecordCreate."""
+
     record_id: uuid.UUID
     learner_id: str
     campaign_id: str
     school_id: str
     class_id: str | None
+
+
+class Measurement(LearnerRecord):
     measured_on: date
     sex: str
     birth_date: date
@@ -111,12 +117,7 @@ class Measurement(BaseModel):
     superseded_at: datetime | None
 
 
-class SwimAssessment(BaseModel):
-    record_id: uuid.UUID
-    learner_id: str
-    campaign_id: str
-    school_id: str
-    class_id: str | None
+class SwimAssessment(LearnerRecord):
     assessed_on: date
     ability: str
     grade: int | None
@@ -184,6 +185,12 @@ async def _post(
     return idempotent_response(status, response, replayed=replayed)
 
 
+def _recorded(result: dict[str, Any]) -> tuple[int, Any]:
+    """201 when a record was stored; 200 when the current one already held these values, so a
+    school re-sending its whole file sees that nothing new was created."""
+    return (201 if result["outcome"] == "accepted" else 200), result
+
+
 @router.post(
     "/campaigns",
     status_code=201,
@@ -228,7 +235,7 @@ async def record_measurement(
         result = await handlers.record_measurement(
             conn, principal, measurement_input(body), today=handlers.local_today()
         )
-        return (201 if result["outcome"] == "accepted" else 200), result
+        return _recorded(result)
 
     return await _post(request, pool, principal, idempotency_key, body, act)
 
@@ -249,7 +256,7 @@ async def record_swim(
     async def act(conn: Connection) -> tuple[int, Any]:
         swim = SwimInput(**body.model_dump())
         result = await handlers.record_swim(conn, principal, swim, today=handlers.local_today())
-        return (201 if result["outcome"] == "accepted" else 200), result
+        return _recorded(result)
 
     return await _post(request, pool, principal, idempotency_key, body, act)
 
@@ -301,73 +308,59 @@ async def _page(
     }
 
 
-@router.get(
-    "/campaigns/{campaign_id}/schools/{school_id}/measurements",
-    response_model=MeasurementPage,
-    summary="Current measurements of a school in a campaign, by learner (audited)",
+def _listings(
+    kind: Literal["measurements", "swim_assessments"],
+    *,
+    segment: str,
+    page: type[BaseModel],
+    name: str,
+) -> tuple[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]]:
+    """Register the two listings of one kind of record: of a school, and of one class of it.
+    All four listings differ only in what they list and whether a class narrows them, so they
+    are made here: their parameters, paging and audit cannot drift apart."""
+    what = kind.replace("_", " ")
+    school_path = f"/campaigns/{{campaign_id}}/schools/{{school_id}}/{segment}"
+    class_path = f"/campaigns/{{campaign_id}}/schools/{{school_id}}/classes/{{class_id}}/{segment}"
+
+    async def of_school(
+        campaign_id: str,
+        school_id: str,
+        pool: PoolDep,
+        principal: PrincipalDep,
+        cursor: str | None = None,
+        limit: Limit = 200,
+    ) -> Any:
+        return await _page(pool, principal, kind, campaign_id, school_id, None, cursor, limit)
+
+    async def of_class(
+        campaign_id: str,
+        school_id: str,
+        class_id: str,
+        pool: PoolDep,
+        principal: PrincipalDep,
+        cursor: str | None = None,
+        limit: Limit = 200,
+    ) -> Any:
+        return await _page(pool, principal, kind, campaign_id, school_id, class_id, cursor, limit)
+
+    for path, endpoint, unit, prefix in (
+        (school_path, of_school, "a school", "school"),
+        (class_path, of_class, "a class", "class"),
+    ):
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            response_model=page,
+            summary=f"Current {what} of {unit} in a campaign, by learner (audited)",
+            name=f"{prefix}_{name}",  # the name of the function it was before: same operationId
+        )
+    return of_school, of_class
+
+
+school_measurements, class_measurements = _listings(
+    "measurements", segment="measurements", page=MeasurementPage, name="measurements"
 )
-async def school_measurements(
-    campaign_id: str,
-    school_id: str,
-    pool: PoolDep,
-    principal: PrincipalDep,
-    cursor: str | None = None,
-    limit: Limit = 200,
-) -> Any:
-    return await _page(pool, principal, "measurements", campaign_id, school_id, None, cursor, limit)
-
-
-@router.get(
-    "/campaigns/{campaign_id}/schools/{school_id}/classes/{class_id}/measurements",
-    response_model=MeasurementPage,
-    summary="Current measurements of a class in a campaign, by learner (audited)",
+school_swims, class_swims = _listings(
+    "swim_assessments", segment="swim-assessments", page=SwimPage, name="swims"
 )
-async def class_measurements(
-    campaign_id: str,
-    school_id: str,
-    class_id: str,
-    pool: PoolDep,
-    principal: PrincipalDep,
-    cursor: str | None = None,
-    limit: Limit = 200,
-) -> Any:
-    return await _page(
-        pool, principal, "measurements", campaign_id, school_id, class_id, cursor, limit
-    )
-
-
-@router.get(
-    "/campaigns/{campaign_id}/schools/{school_id}/swim-assessments",
-    response_model=SwimPage,
-    summary="Current swim assessments of a school in a campaign, by learner (audited)",
-)
-async def school_swims(
-    campaign_id: str,
-    school_id: str,
-    pool: PoolDep,
-    principal: PrincipalDep,
-    cursor: str | None = None,
-    limit: Limit = 200,
-) -> Any:
-    return await _page(
-        pool, principal, "swim_assessments", campaign_id, school_id, None, cursor, limit
-    )
-
-
-@router.get(
-    "/campaigns/{campaign_id}/schools/{school_id}/classes/{class_id}/swim-assessments",
-    response_model=SwimPage,
-    summary="Current swim assessments of a class in a campaign, by learner (audited)",
-)
-async def class_swims(
-    campaign_id: str,
-    school_id: str,
-    class_id: str,
-    pool: PoolDep,
-    principal: PrincipalDep,
-    cursor: str | None = None,
-    limit: Limit = 200,
-) -> Any:
-    return await _page(
-        pool, principal, "swim_assessments", campaign_id, school_id, class_id, cursor, limit
-    )
