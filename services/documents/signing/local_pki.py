@@ -223,7 +223,7 @@ def _write_private(path: Path, data: bytes) -> None:
 def ensure_test_pki(
     directory: Path,
     *,
-    ca_name: str = DEFAULT_CA_NAME,
+    ca_name: str | None = None,
     person: tuple[str, str] = DEFAULT_PERSON,
     organisation: str = DEFAULT_ORGANISATION,
     key_type: str = "rsa",
@@ -234,6 +234,10 @@ def ensure_test_pki(
     if _complete(pki):
         return pki
     password = secrets.token_urlsafe(18).encode()
+    # Each installation's test CA gets a name of its own: two local stacks exchanging documents
+    # must not find each other's certificates under the same issuer name, or a validator builds
+    # a chain to the wrong root and reports a bad signature instead of an untrusted one.
+    ca_name = ca_name or f"{DEFAULT_CA_NAME} {secrets.token_hex(3).upper()}"
     ca_key, ca_cert = issue_ca(ca_name, key_type=key_type)
     person_name, person_title = person
     person_key, person_cert = issue_signer(
