@@ -300,6 +300,24 @@ def test_compose_service_wiring(compose: dict[str, Any], name: str) -> None:
     } in mounts
 
 
+def test_compose_documents_signing_and_file_drop(compose: dict[str, Any]) -> None:
+    documents = compose["services"]["documents"]
+    env = documents["environment"]
+    targets = {
+        v["target"] if isinstance(v, dict) else v.split(":")[1] for v in documents["volumes"]
+    }
+    assert "/run/secrets/documents" in targets and env["EDXML_DROP_DIR"] in targets
+    for name in ("DOCUMENTS_SIGNER_P12", "DOCUMENTS_SEAL_P12", "DOCUMENTS_TRUST_ROOTS"):
+        assert env[name].startswith("/run/secrets/documents/")
+    # no default for secrets or the agency code: compose refuses to start without them
+    for name in (
+        "DOCUMENTS_SIGNER_P12_PASSWORD",
+        "DOCUMENTS_SEAL_P12_PASSWORD",
+        "EDXML_AGENCY_CODE",
+    ):
+        assert ":?" in env[name]
+
+
 def test_compose_services_use_distinct_databases(compose: dict[str, Any]) -> None:
     urls = [compose["services"][name]["environment"]["DATABASE_URL"] for name in SERVICES]
     databases = [url.rsplit("/", 1)[1] for url in urls]
@@ -537,6 +555,7 @@ def test_k8s_documents_parse_and_are_namespaced(k8s_docs: list[dict[str, Any]]) 
     assert kinds == sorted(
         ["Namespace", "ConfigMap", "HorizontalPodAutoscaler", "HorizontalPodAutoscaler"]
         + ["Deployment", "Service", "PodDisruptionBudget"] * len(SERVICES)
+        + ["PersistentVolumeClaim"]  # the edXML file drop
     )
     for doc in k8s_docs:
         assert doc["apiVersion"] and doc["metadata"]["name"]
@@ -544,6 +563,23 @@ def test_k8s_documents_parse_and_are_namespaced(k8s_docs: list[dict[str, Any]]) 
             assert doc["metadata"]["namespace"] == "eduhub"
     # secrets are created outside the repository, never committed
     assert "Secret" not in kinds
+
+
+def test_documents_get_their_signing_keys_and_file_drop(k8s_docs: list[dict[str, Any]]) -> None:
+    deployment = _by_kind(k8s_docs, "Deployment")["documents"]["spec"]["template"]["spec"]
+    (container,) = deployment["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    for name in ("DOCUMENTS_SIGNER_P12", "DOCUMENTS_SEAL_P12", "DOCUMENTS_TRUST_ROOTS"):
+        assert env[name]["value"].startswith(mounts["signing"] + "/")
+    for name in ("DOCUMENTS_SIGNER_P12_PASSWORD", "DOCUMENTS_SEAL_P12_PASSWORD"):
+        assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "eduhub-documents-signing"
+    assert env["EDXML_DROP_DIR"]["value"] == mounts["edxml-drop"]
+    volumes = {v["name"]: v for v in deployment["volumes"]}
+    claim = volumes["edxml-drop"]["persistentVolumeClaim"]["claimName"]
+    assert _by_kind(k8s_docs, "PersistentVolumeClaim")[claim]["spec"]["accessModes"] == [
+        "ReadWriteMany"
+    ]
 
 
 def test_kustomization_lists_every_manifest() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import resource
+from pathlib import Path
 
 import click
 
@@ -11,6 +12,30 @@ import click
 @click.group(help="The e-office: operator commands of the documents service.")
 def documents() -> None:
     pass
+
+
+@documents.command("test-pki")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def test_pki(directory: Path) -> None:
+    """Make a TEST signing set in DIRECTORY for a trial deployment (compose, Kubernetes).
+
+    Writes the test CA (`trust-roots.pem`, to use as DOCUMENTS_TRUST_ROOTS), the signer's
+    and the organisation's PKCS#12 files and their password, and prints the settings. Never
+    use these certificates in production: load the agency's own (see the README).
+    """
+    from services.documents.signing.local_pki import ensure_test_pki
+
+    pki = ensure_test_pki(directory)
+    password = pki.password.decode()
+    # The deployment files expect the trusted roots under this name.
+    trust_roots = pki.directory / "trust-roots.pem"
+    trust_roots.write_bytes(pki.ca_certificate.read_bytes())
+    click.echo(f"Test PKI in {pki.directory} (not for production).")
+    click.echo(f"DOCUMENTS_SIGNER_P12={pki.person_p12}")
+    click.echo(f"DOCUMENTS_SEAL_P12={pki.organisation_p12}")
+    click.echo(f"DOCUMENTS_TRUST_ROOTS={trust_roots}")
+    click.echo(f"DOCUMENTS_SIGNER_P12_PASSWORD={password}")
+    click.echo(f"DOCUMENTS_SEAL_P12_PASSWORD={password}")
 
 
 @documents.command("bench")
