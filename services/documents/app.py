@@ -23,6 +23,7 @@ from services.documents.api import router as documents_router
 from services.documents.exchange.api import router as edxml_router
 from services.documents.exchange.runtime import start_exchange, stop_exchange
 from services.documents.inbox_page import router as inbox_page_router
+from services.documents.reminders import start_reminders, stop_reminders
 from services.documents.report_requests_api import router as report_requests_router
 from services.documents.schedules_api import router as schedules_router
 from services.documents.signing.config import SigningSettings, load_signing_kit_async
@@ -40,6 +41,7 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 SIGNING_KIT_KEY = "signing_kit"
+REMINDERS_KEY = "reminders_task"
 
 
 def _state_dir(environment: str) -> Path | None:
@@ -64,9 +66,11 @@ async def _start(context: ServiceContext) -> None:
     signing_hooks.install(kit)
     log.info("signing kit loaded", extra={"source": kit.source, "roots": len(kit.trust_roots)})
     await start_exchange(context)
+    context.extras[REMINDERS_KEY] = start_reminders(context)
 
 
 async def _stop(context: ServiceContext) -> None:
+    await stop_reminders(context.extras.pop(REMINDERS_KEY, None))
     await stop_exchange(context)
     signing_hooks.install(None)
 

@@ -16,6 +16,10 @@ class DocumentsSettings(BaseSettings):
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     max_pdf_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     max_attachments: int = Field(default=30, ge=0)
+    # Overdue items are reminded automatically at most once per this many hours (0: only when
+    # the sender presses "remind"); the check runs every `reminder_check_minutes`.
+    auto_remind_hours: float = Field(default=24, ge=0)
+    reminder_check_minutes: float = Field(default=60, gt=0)
 
 
 @cache

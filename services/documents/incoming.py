@@ -472,7 +472,10 @@ async def link_received_successor(
     )
 
 
-_OVERDUE = "COALESCE(d.deadline, doc.due_date) < $2 AND d.status <> ALL('{02,06,15}'::text[])"
+# Past its deadline ($2 = today) and not finished: done, refused or recalled items are not due.
+OVERDUE_CONDITION = (
+    "COALESCE(d.deadline, doc.due_date) < $2 AND d.status <> ALL('{02,06,15}'::text[])"
+)
 
 
 async def remind_overdue(
@@ -487,7 +490,7 @@ async def remind_overdue(
     rows = await conn.fetch(
         f"""UPDATE deliveries d SET reminded_at = $3, reminder_count = d.reminder_count + 1
             FROM documents doc WHERE doc.id = d.document_id AND d.document_id = $1
-              AND {_OVERDUE}
+              AND {OVERDUE_CONDITION}
             RETURNING d.recipient_id""",
         document_id,
         now.date(),
@@ -599,7 +602,7 @@ async def inbox(
     conditions = ["d.recipient_id = $1"]
     args: list[Any] = [org_id, today]
     if overdue:
-        conditions.append(_OVERDUE)
+        conditions.append(OVERDUE_CONDITION)
     if status:
         args.append(status)
         conditions.append(f"d.status = ${len(args)}")

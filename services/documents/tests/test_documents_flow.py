@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from services.documents import incoming, lists, outgoing, register_export
+from services.documents import incoming, lists, outgoing, register_export, reminders
 from services.documents.domain.registers import RegisterKind
 from services.documents.domain.status import BusinessType
 from services.documents.files import UploadedFile
@@ -338,6 +338,25 @@ async def test_overdue_items_and_reminders(conn: Connection) -> None:
     ]
     item = (await incoming.inbox(conn, SCHOOL_2, "S-2"))[0]
     assert item["reminder_count"] == 1 and item["reminded_at"] is not None
+
+    # The automatic check leaves alone what was reminded within the interval, then reminds
+    # again once it has passed; the done school is never reminded.
+    every = timedelta(hours=24)
+    reminded_at = item["reminded_at"]
+    reminded_at = (
+        reminded_at if isinstance(reminded_at, datetime) else datetime.fromisoformat(reminded_at)
+    )
+    async with conn.transaction():
+        assert await reminders.remind_all_overdue(conn, now=reminded_at, every=every) == 0
+    later = reminded_at + every
+    async with conn.transaction():
+        assert await reminders.remind_all_overdue(conn, now=later, every=every) == 2
+        assert await reminders.remind_all_overdue(conn, now=later, every=every) == 0
+    automatic = (await events(conn, "documents.document.reminded"))[-1]
+    assert automatic["recipient_ids"] == ["S-2", "S-3"]
+    assert automatic["document_id"] == str(document.id)
+    item = (await incoming.inbox(conn, SCHOOL_2, "S-2"))[0]
+    assert item["reminder_count"] == 2
 
 
 async def test_recall_agreed_freezes_refused_resumes(conn: Connection) -> None:
