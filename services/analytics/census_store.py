@@ -29,25 +29,23 @@ async def remember_events(
     """Keep each (event, CloudEvents time) once per (learner, revision)."""
     if not events:
         return
-    await conn.executemany(
+    # One statement per batch (unnest), not one per event: the first of a batch's duplicates
+    # wins, as the held row wins over them all.
+    await conn.execute(
         """INSERT INTO enrolment_history_events (learner_id, revision, event_type, effective_on,
                school_id, school_year, grade, sex, event_time)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::date[], $5::text[],
+                                $6::text[], $7::smallint[], $8::text[], $9::timestamptz[])
            ON CONFLICT (learner_id, revision) DO NOTHING""",
-        [
-            (
-                e.learner_id,
-                e.revision,
-                e.event_type,
-                e.effective_on,
-                e.school_id,
-                e.school_year,
-                e.grade,
-                e.sex,
-                time,
-            )
-            for e, time in events
-        ],
+        [e.learner_id for e, _ in events],
+        [e.revision for e, _ in events],
+        [e.event_type for e, _ in events],
+        [e.effective_on for e, _ in events],
+        [e.school_id for e, _ in events],
+        [e.school_year for e, _ in events],
+        [e.grade for e, _ in events],
+        [e.sex for e, _ in events],
+        [time for _, time in events],
     )
 
 
@@ -58,9 +56,11 @@ async def events_of(conn: Connection, learner_ids: Sequence[str]) -> dict[str, l
         "FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id) AS sorted",
         sorted(learner_ids),
     )
+    # JOIN unnest, not `= ANY($1)`, which a growing table's statistics can turn into a scan.
     rows = await conn.fetch(
-        "SELECT learner_id, revision, event_type, effective_on, school_id, school_year, grade, "
-        "sex FROM enrolment_history_events WHERE learner_id = ANY($1::text[])",
+        "SELECT h.learner_id, h.revision, h.event_type, h.effective_on, h.school_id, "
+        "h.school_year, h.grade, h.sex FROM enrolment_history_events h "
+        "JOIN unnest($1::text[]) AS k(id) ON h.learner_id = k.id",
         list(learner_ids),
     )
     found: dict[str, list[HistoryEvent]] = {learner: [] for learner in learner_ids}
@@ -80,16 +80,27 @@ async def events_of(conn: Connection, learner_ids: Sequence[str]) -> dict[str, l
     return found
 
 
+INTERVAL_COLUMNS = (
+    "learner_id", "revision", "school_id", "school_year", "grade", "sex", "valid_from",
+    "valid_to",
+)  # fmt: skip
+
+
 async def replace_intervals(
     conn: Connection, learner_ids: Sequence[str], intervals: Sequence[Interval]
 ) -> None:
     await conn.execute(
-        "DELETE FROM enrolment_intervals WHERE learner_id = ANY($1::text[])", list(learner_ids)
+        "DELETE FROM enrolment_intervals i USING unnest($1::text[]) AS k(id) "
+        "WHERE i.learner_id = k.id",
+        list(learner_ids),
     )
-    await conn.executemany(
-        """INSERT INTO enrolment_intervals (learner_id, revision, school_id, school_year, grade,
-               sex, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        [
+    if not intervals:
+        return
+    # COPY: one round trip for the batch, and the cheapest insert for the server.
+    await conn.copy_records_to_table(
+        "enrolment_intervals",
+        columns=INTERVAL_COLUMNS,
+        records=[
             (
                 i.learner_id,
                 i.revision,

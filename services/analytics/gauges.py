@@ -15,6 +15,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 from prometheus_client import Gauge
@@ -104,12 +105,33 @@ def _per_commune(
     return sums
 
 
+Series = dict[tuple[str, ...], float]
+
+# The series each gauge shows, with their children: a refresh sets the values in place and
+# removes only the series that went away. (Clearing and re-creating every child on each
+# refresh cost more CPU than the consumers' bookkeeping while events flowed.)
+_SHOWN: dict[Gauge, dict[tuple[str, ...], Any]] = {}
+
+
+def _show(gauge: Gauge, values: Series) -> None:
+    """Make `gauge` show exactly these series (labels -> value)."""
+    shown = _SHOWN.setdefault(gauge, {})
+    for labels in [labels for labels in shown if labels not in values]:
+        gauge.remove(*labels)  # a commune that no longer has a value must not keep one
+        del shown[labels]
+    for labels, value in values.items():
+        child = shown.get(labels)
+        if child is None:
+            child = shown[labels] = gauge.labels(*labels)
+        child.set(value)
+
+
 class GaugeRefresher:
     def __init__(
         self,
         pool: asyncpg.Pool,
         *,
-        interval: float = 0.2,
+        interval: float = 1.0,
         campaign: str | None = None,
         campaign_cache_seconds: float = 60.0,
     ) -> None:
@@ -166,9 +188,10 @@ class GaugeRefresher:
 
     @staticmethod
     def _publish_enrolment(rows: Sequence[asyncpg.Record]) -> None:
-        LEARNERS_ENROLLED.clear()  # a commune that no longer has learners must not keep a value
-        for (province, commune), sums in _per_commune(rows, ["enrolled"]).items():
-            LEARNERS_ENROLLED.labels(province, commune).set(sums["enrolled"])
+        _show(
+            LEARNERS_ENROLLED,
+            {key: sums["enrolled"] for key, sums in _per_commune(rows, ["enrolled"]).items()},
+        )
 
     @staticmethod
     def _publish_health(
@@ -178,42 +201,41 @@ class GaugeRefresher:
         eyes: Sequence[asyncpg.Record],
         swims: Sequence[asyncpg.Record],
     ) -> None:
-        for gauge in (
-            NUTRITION_LEARNERS,
-            NUTRITION_STUNTED,
-            SWIMMING_ASSESSED,
-            SWIMMING_NON_SWIMMERS,
-            SWIMMING_NON_SWIMMER_SHARE,
-            EYE_EXAMINED,
-            EYE_CONDITION,
-            HEALTH_GAUGE_CAMPAIGN,
-        ):
-            gauge.clear()
+        campaigns: Series = {}
         if measured is not None:
-            HEALTH_GAUGE_CAMPAIGN.labels("nutrition_eyes", measured).set(1)
+            campaigns[("nutrition_eyes", measured)] = 1
         if swum is not None:
-            HEALTH_GAUGE_CAMPAIGN.labels("swimming", swum).set(1)
-        for (province, commune), sums in _per_commune(
-            nutrition, [*NUTRITION_STATUSES, "stunted"]
-        ).items():
+            campaigns[("swimming", swum)] = 1
+        _show(HEALTH_GAUGE_CAMPAIGN, campaigns)
+        learners: Series = {}
+        stunted: Series = {}
+        for key, sums in _per_commune(nutrition, [*NUTRITION_STATUSES, "stunted"]).items():
             for status in NUTRITION_STATUSES:
-                NUTRITION_LEARNERS.labels(province, commune, status).set(sums[status])
-            NUTRITION_STUNTED.labels(province, commune).set(sums["stunted"])
-        for (province, commune), sums in _per_commune(
-            eyes, ["examined", "any_condition", *EYE_CONDITIONS]
-        ).items():
-            EYE_EXAMINED.labels(province, commune).set(sums["examined"])
-            EYE_CONDITION.labels(province, commune, "any").set(sums["any_condition"])
+                learners[(*key, status)] = sums[status]
+            stunted[key] = sums["stunted"]
+        _show(NUTRITION_LEARNERS, learners)
+        _show(NUTRITION_STUNTED, stunted)
+        examined: Series = {}
+        conditions: Series = {}
+        for key, sums in _per_commune(eyes, ["examined", "any_condition", *EYE_CONDITIONS]).items():
+            examined[key] = sums["examined"]
+            conditions[(*key, "any")] = sums["any_condition"]
             for condition in EYE_CONDITIONS:
-                EYE_CONDITION.labels(province, commune, condition).set(sums[condition])
-        for (province, commune), sums in _per_commune(swims, SWIM_COUNTERS).items():
+                conditions[(*key, condition)] = sums[condition]
+        _show(EYE_EXAMINED, examined)
+        _show(EYE_CONDITION, conditions)
+        assessed: Series = {}
+        non_swimmers: Series = {}
+        shares: Series = {}
+        for key, sums in _per_commune(swims, SWIM_COUNTERS).items():
             not_safe = sum(sums[a] for a in NOT_ABLE_TO_SWIM_SAFELY)
-            SWIMMING_ASSESSED.labels(province, commune).set(sums["assessed"])
-            SWIMMING_NON_SWIMMERS.labels(province, commune).set(not_safe)
+            assessed[key] = sums["assessed"]
+            non_swimmers[key] = not_safe
             if sums["assessed"]:
-                SWIMMING_NON_SWIMMER_SHARE.labels(province, commune).set(
-                    not_safe / sums["assessed"]
-                )
+                shares[key] = not_safe / sums["assessed"]
+        _show(SWIMMING_ASSESSED, assessed)
+        _show(SWIMMING_NON_SWIMMERS, non_swimmers)
+        _show(SWIMMING_NON_SWIMMER_SHARE, shares)
 
     async def _run(self) -> None:
         while True:
@@ -224,4 +246,6 @@ class GaugeRefresher:
             except Exception:
                 log.exception("gauge refresh failed")
                 self._dirty.set()
-            await asyncio.sleep(self._interval)  # coalesce a burst of batches into one query
+            # Coalesce the batches of a second into one refresh: Prometheus scrapes every
+            # 15 s or so, and each refresh reads every cell of the gauge campaign.
+            await asyncio.sleep(self._interval)

@@ -128,8 +128,10 @@ async def load_memory(
     """Everything held about these IDs: their figures, every finalisation of the class terms
     those belong to, the merges involving them and the merges named by the batch."""
     ids = list(learner_ids)
+    # JOIN unnest, not `= ANY($1)`, which a growing table's statistics can turn into a scan.
     figures = await conn.fetch(
-        "SELECT * FROM results_figures WHERE learner_id = ANY($1::text[])", ids
+        "SELECT r.* FROM results_figures r JOIN unnest($1::text[]) AS k(id) ON r.learner_id = k.id",
+        ids,
     )
     finalizations = await conn.fetch(
         """SELECT f.* FROM results_finalizations f

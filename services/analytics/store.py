@@ -11,9 +11,11 @@ from shared.db.pool import Connection
 
 
 async def lock_placements(conn: Connection, learner_ids: Sequence[str]) -> dict[str, Placement]:
+    # JOIN unnest, not `= ANY($1)`, which a growing table's statistics can turn into a scan.
     rows = await conn.fetch(
-        "SELECT learner_id, revision, school_id, school_year, grade, sex FROM learner_placement "
-        "WHERE learner_id = ANY($1::text[]) FOR UPDATE",
+        "SELECT p.learner_id, p.revision, p.school_id, p.school_year, p.grade, p.sex "
+        "FROM learner_placement p JOIN unnest($1::text[]) AS k(id) ON p.learner_id = k.id "
+        "FOR UPDATE OF p",
         list(learner_ids),
     )
     return {

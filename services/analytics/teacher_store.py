@@ -49,8 +49,8 @@ async def lock_staff(conn: Connection, staff_ids: Sequence[str]) -> dict[str, St
         ids,
     )
     rows = await conn.fetch(
-        "SELECT * FROM teacher_stats_staff WHERE staff_id = ANY($1::text[]) "
-        "ORDER BY staff_id FOR UPDATE",
+        "SELECT t.* FROM teacher_stats_staff t JOIN unnest($1::text[]) AS k(id) "
+        "ON t.staff_id = k.id ORDER BY t.staff_id FOR UPDATE OF t",
         ids,
     )
     return {r["staff_id"]: _record(r) for r in rows}

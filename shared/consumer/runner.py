@@ -19,9 +19,11 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -33,6 +35,7 @@ from shared.events.envelope import (
     EventDecodeError,
     dead_letter_topic,
     decode_event,
+    schema_version,
 )
 from shared.kafka import EventProducer, OutgoingMessage
 from shared.observability import metrics
@@ -85,6 +88,24 @@ class IncomingEvent:
 Handler = Callable[[Connection, list[IncomingEvent]], Awaitable[None]]
 
 
+def _decode(
+    raw: bytes | None, contracts: dict[tuple[str, int], type[EventData]]
+) -> tuple[CloudEvent, EventData]:
+    """`decode_event` with a fast path for the usual, valid event: pydantic parses the JSON
+    itself instead of validating the dicts of the standard parser (a third of the decoding
+    time). Whatever the fast path does not accept is decoded again by `decode_event`, which
+    rejects it with the reason the dead-letter headers give."""
+    if raw is not None:
+        try:
+            envelope = CloudEvent.model_validate_json(raw)
+            contract = contracts.get((envelope.type, schema_version(envelope.dataschema)))
+            if contract is not None:
+                return envelope, contract.model_validate(envelope.data)
+        except Exception:  # the slow path below names the fault
+            pass
+    return decode_event(raw, contracts)
+
+
 class EventConsumer:
     """One consumer group: the contracts it reads and the handler that applies them."""
 
@@ -110,6 +131,10 @@ class EventConsumer:
         self.on_committed = on_committed  # runs after the database commit, e.g. to refresh gauges
         self.pool: asyncpg.Pool | None = None
         self.producer: EventProducer | None = None
+        # Labelled metric children, looked up once: `labels()` per event cost more than the
+        # rest of the bookkeeping.
+        self._counters: dict[tuple[str, str], Any] = {}
+        self._delay = metrics.EVENT_TO_EFFECT.labels(service=service)
 
     def bind(self, pool: asyncpg.Pool, producer: EventProducer) -> None:
         self.pool = pool
@@ -122,7 +147,7 @@ class EventConsumer:
         seen: set[uuid.UUID] = set()
         for record in records:
             try:
-                envelope, data = decode_event(record.value, self.contracts)
+                envelope, data = _decode(record.value, self.contracts)
             except EventDecodeError as exc:
                 await self._dead_letter(record, f"invalid event: {exc}")
                 continue
@@ -185,12 +210,14 @@ class EventConsumer:
         if fresh and self.on_committed:
             self.on_committed(fresh)
         now = datetime.now(UTC)
+        outcomes: Counter[tuple[str, str]] = Counter()
         for event in events:
-            outcome = "applied" if event.id in fresh_ids else "duplicate"
-            self._count(event.record.topic, outcome)
-            if outcome == "applied":
-                delay = (now - event.envelope.time).total_seconds()
-                metrics.EVENT_TO_EFFECT.labels(service=self.service).observe(max(delay, 0.0))
+            applied = event.id in fresh_ids
+            outcomes[(event.record.topic, "applied" if applied else "duplicate")] += 1
+            if applied:
+                self._delay.observe(max((now - event.envelope.time).total_seconds(), 0.0))
+        for (topic, outcome), n in outcomes.items():
+            self._count(topic, outcome, n)
 
     async def _dead_letter(self, record: ConsumedRecord, reason: str) -> None:
         assert self.producer is not None, "consumer not bound to a producer"
@@ -219,8 +246,14 @@ class EventConsumer:
             raise TransientFailure(f"dead-letter publish failed: {exc!r}") from exc
         self._count(record.topic, "dead_lettered")
 
-    def _count(self, topic: str, outcome: str) -> None:
-        metrics.EVENTS_CONSUMED.labels(service=self.service, topic=topic, outcome=outcome).inc()
+    def _count(self, topic: str, outcome: str, n: int = 1) -> None:
+        counter = self._counters.get((topic, outcome))
+        if counter is None:
+            counter = metrics.EVENTS_CONSUMED.labels(
+                service=self.service, topic=topic, outcome=outcome
+            )
+            self._counters[(topic, outcome)] = counter
+        counter.inc(n)
 
 
 async def backoff_after_transient(started: float, *, minimum: float = 1.0) -> None:
