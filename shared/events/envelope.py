@@ -109,7 +109,28 @@ def schema_version(dataschema: str) -> int:
 def decode_event(
     raw: bytes | None, contracts: dict[tuple[str, int], type[EventData]]
 ) -> tuple[CloudEvent, EventData]:
-    """Parse and validate one message against the contracts this consumer understands."""
+    """Parse and validate one message against the contracts this consumer understands.
+
+    The usual, valid event takes the fast path: pydantic parses the JSON itself instead of
+    validating the dicts of the standard parser (a third of the decoding time on a busy
+    consumer). Whatever it does not accept is decoded again step by step, which names the
+    fault that the dead-letter headers carry."""
+    if raw is not None:
+        try:
+            envelope = CloudEvent.model_validate_json(raw)
+            contract = contracts.get((envelope.type, schema_version(envelope.dataschema)))
+            if contract is not None:
+                return envelope, contract.model_validate(envelope.data)
+        except Exception:  # the step-by-step decoding below names the fault
+            pass
+    return decode_step_by_step(raw, contracts)
+
+
+def decode_step_by_step(
+    raw: bytes | None, contracts: dict[tuple[str, int], type[EventData]]
+) -> tuple[CloudEvent, EventData]:
+    """`decode_event` without the fast path: each step raises EventDecodeError naming what
+    is wrong with the message."""
     if raw is None:
         raise EventDecodeError("empty message (a tombstone) is not an event")
     try:
