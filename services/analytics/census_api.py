@@ -8,7 +8,6 @@ import uuid
 from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
@@ -25,11 +24,11 @@ from shared.http.idempotency import answer_post
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem, invalid
 from shared.orgs.mirror import get_unit
+from shared.vietnam_time import today_in_vietnam
 
 router = APIRouter(tags=["census"])
 
 # The Department's calendar day decides whether a census date is in the future.
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class CensusRequest(BaseModel):
@@ -151,7 +150,7 @@ async def freeze_census(
 ) -> CensusSummary:
     """Compute and store the figures of every unit under the Department's own unit."""
     require_role(principal, ["department"])
-    if request.census_date > datetime.now(LOCAL_ZONE).date():
+    if request.census_date > today_in_vietnam():
         raise invalid("body.census_date", "a census date cannot be in the future")
     root = principal.org_id
     if await get_unit(conn, root) is None:

@@ -9,7 +9,6 @@ Teachers read their school's inbox and work on what is assigned to them.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
 
 from shared.auth import AuthorisationError, Principal, ensure_in_scope, require_role
 from shared.db.pool import Connection
@@ -18,12 +17,6 @@ from shared.orgs.mirror import ancestors
 
 UNIT_ROLES = ("department", "commune", "school", "service")
 READ_ROLES = (*UNIT_ROLES, "teacher", "auditor")
-# Vietnam keeps UTC+7 all year: the register's dates are Vietnamese calendar dates.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
-
-
-def now_in_vietnam() -> datetime:
-    return datetime.now(VIETNAM_TIME)
 
 
 def ensure_acts_for(principal: Principal, org_id: str) -> None:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.documents import letters, outgoing
-from services.documents.access import VIETNAM_TIME, ensure_acts_for, ensure_reads_org
+from services.documents.access import ensure_acts_for, ensure_reads_org
 from services.documents.config import documents_settings
 from services.documents.domain.report_forms import check_report_file
 from services.documents.files import UploadedFile, decode_base64
@@ -34,6 +34,7 @@ from shared.db.pool import Connection
 from shared.events.contracts.analytics import ReportReady
 from shared.http.problems import Problem, invalid
 from shared.orgs.mirror import ancestors, get_unit
+from shared.vietnam_time import VIETNAM_TIME
 
 CONSUMER_SUBJECT = "analytics-report-consumer"
 KIND_SUMMARIES = {"non_swimmers": "danh sách học sinh chưa biết bơi an toàn"}

@@ -17,7 +17,6 @@ from services.documents.access import (
     ensure_acts_for,
     ensure_reads_document,
     ensure_reads_org,
-    now_in_vietnam,
 )
 from services.documents.config import documents_settings
 from services.documents.domain.registers import RegisterKind
@@ -30,6 +29,7 @@ from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
 from shared.http.idempotency import answer_post, idempotent_response, run_idempotent
 from shared.http.problems import Problem, field_error
+from shared.vietnam_time import now_in_vietnam
 
 router = APIRouter(tags=["documents"])
 

@@ -24,7 +24,6 @@ from services.documents.access import (
     UNIT_ROLES,
     ensure_acts_for,
     ensure_reads_org,
-    now_in_vietnam,
 )
 from services.documents.domain.classification import Secrecy
 from services.documents.domain.status import (
@@ -46,6 +45,7 @@ from shared.events.contracts.documents import (
 )
 from shared.http.problems import Problem
 from shared.outbox.writer import add_event
+from shared.vietnam_time import now_in_vietnam
 
 SOURCE = "documents"
 S = ProcessingStatus

@@ -10,11 +10,12 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.documents import recipients as recipient_rules
-from services.documents.access import ensure_acts_for, ensure_reads_org, now_in_vietnam
+from services.documents.access import ensure_acts_for, ensure_reads_org
 from services.documents.recipients import ListMember
 from shared.auth import Principal
 from shared.db.pool import Connection
 from shared.http.problems import Problem
+from shared.vietnam_time import now_in_vietnam
 
 
 class ListInput(BaseModel):

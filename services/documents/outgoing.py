@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.documents import official_pdf, series, signing_hooks
 from services.documents import recipients as recipient_rules
-from services.documents.access import ensure_acts_for, now_in_vietnam
+from services.documents.access import ensure_acts_for
 from services.documents.config import DocumentsSettings, documents_settings
 from services.documents.domain.classification import Secrecy, Urgency
 from services.documents.domain.document_types import DOCUMENT_TYPES, document_type
@@ -39,6 +39,7 @@ from shared.db.pool import Connection
 from shared.events.contracts.documents import DocumentIssued
 from shared.http.problems import Problem, field_error, invalid
 from shared.outbox.writer import add_event
+from shared.vietnam_time import now_in_vietnam
 
 SOURCE = "documents"
 

@@ -15,13 +15,13 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from services.documents.access import now_in_vietnam
 from services.documents.config import documents_settings
 from services.documents.incoming import OVERDUE_CONDITION, SOURCE
 from shared.db.pool import Connection
 from shared.events.contracts.documents import DocumentReminded
 from shared.outbox.writer import add_events
 from shared.service import ServiceContext
+from shared.vietnam_time import now_in_vietnam
 
 log = logging.getLogger(__name__)
 

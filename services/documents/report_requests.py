@@ -24,10 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.documents import incoming, letters, outgoing
 from services.documents import recipients as recipient_rules
 from services.documents.access import (
-    VIETNAM_TIME,
     ensure_acts_for,
     ensure_reads_org,
-    now_in_vietnam,
 )
 from services.documents.config import documents_settings
 from services.documents.domain.report_forms import (
@@ -49,6 +47,7 @@ from shared.events.contracts.documents import (
 )
 from shared.http.problems import Problem, field_error, invalid
 from shared.outbox.writer import add_event
+from shared.vietnam_time import VIETNAM_TIME, now_in_vietnam
 
 SOURCE = "documents"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -22,10 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.documents import letters, outgoing
 from services.documents import recipients as recipient_rules
 from services.documents.access import (
-    VIETNAM_TIME,
     ensure_acts_for,
     ensure_reads_org,
-    now_in_vietnam,
 )
 from services.documents.domain.schedules import (
     ScheduleItem,
@@ -37,6 +35,7 @@ from services.documents.recipients import SELECTORS, Selector
 from shared.auth import AuthorisationError, Principal, require_role
 from shared.db.pool import Connection
 from shared.http.problems import Problem, field_error
+from shared.vietnam_time import VIETNAM_TIME, now_in_vietnam
 
 READERS = ("department", "commune", "school", "teacher", "auditor", "service")
 

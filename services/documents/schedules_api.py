@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.documents import schedules
-from services.documents.access import now_in_vietnam
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
 from shared.http.idempotency import answer_post
+from shared.vietnam_time import now_in_vietnam
 
 router = APIRouter(tags=["schedules and meetings"])
 

@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from services.documents import incoming, views
-from services.documents.access import VIETNAM_TIME, ensure_acts_for, ensure_reads_document
+from services.documents.access import ensure_acts_for, ensure_reads_document
 from services.documents.domain.edxml import (
     DocumentId,
     EdxmlConfig,
@@ -60,6 +60,7 @@ from shared.auth import Principal
 from shared.db.pool import Connection
 from shared.http.problems import Problem, field_error, invalid
 from shared.orgs.mirror import get_unit
+from shared.vietnam_time import VIETNAM_TIME
 
 log = logging.getLogger(__name__)
 

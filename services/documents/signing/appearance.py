@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from PIL import Image, ImageDraw, ImageFont
 from pyhanko.pdf_utils import layout
@@ -26,9 +26,9 @@ from pyhanko.stamp import StaticStampStyle, TextStampStyle
 from pyhanko.stamp.static import StaticContentStamp
 
 from services.documents.rendering.fonts import dejavu, nfc
+from shared.vietnam_time import VIETNAM_TIME
 
 # Vietnam keeps UTC+7 all year; a fixed offset avoids depending on a tz database.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 SIGNER_BLUE = (0, 51, 160, 255)
 SEAL_TEXT_RED = (190, 16, 36, 255)
 PIXELS_PER_POINT = 3.0  # about 216 dpi: sharp on screen and in print, small in the file

@@ -18,13 +18,13 @@ import pytest
 from openpyxl import load_workbook
 
 from services.documents import report_requests as rr
-from services.documents.access import VIETNAM_TIME
 from services.documents.domain.report_forms import FormField, check_report_file, validate_values
 from services.documents.tests.test_documents_flow import seed_tree
 from shared.auth import AuthorisationError, Principal
 from shared.db.migrations import migrate
 from shared.db.pool import Connection, create_pool
 from shared.http.problems import Problem
+from shared.vietnam_time import VIETNAM_TIME
 
 DEPARTMENT = Principal("van-thu", "department", "HP")
 SCHOOL = {s: Principal(f"ht-{s}", "school", s) for s in ("S-1", "S-2", "S-3", "S-4")}

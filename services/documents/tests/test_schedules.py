@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from services.documents import schedules
-from services.documents.access import VIETNAM_TIME
 from services.documents.domain.schedules import ScheduleItem, check_items, ordered, week_start
 from services.documents.tests.test_documents_flow import seed_tree
 from shared.auth import AuthorisationError, Principal
 from shared.db.migrations import migrate
 from shared.db.pool import Connection, create_pool
 from shared.http.problems import Problem
+from shared.vietnam_time import VIETNAM_TIME
 
 DEPARTMENT = Principal("van-thu", "department", "HP")
 S1, S2, S3, S4 = (Principal(f"ht-{s}", "school", s) for s in ("S-1", "S-2", "S-3", "S-4"))

@@ -12,12 +12,13 @@ import importlib.util
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+from shared.vietnam_time import VIETNAM_TIME
+
 # Vietnam keeps UTC+7 all year; a fixed offset avoids depending on a tz database.
-VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 FONT_FAMILY = "DejaVuSans"
 REGULAR_FONT, BOLD_FONT = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 DEBIAN_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

@@ -59,17 +59,17 @@ from shared.events.envelope import EventData
 from shared.http.problems import Problem, field_error, invalid
 from shared.orgs.mirror import ancestors, get_unit
 from shared.outbox.writer import add_events
+from shared.vietnam_time import today_in_vietnam
 
 READERS = ["department", "commune", "school", "teacher", "auditor", "service"]
 CAMPAIGN_ORG_KINDS = ("province", "commune", "school", "daycare_group")
-VIETNAM = timedelta(hours=7)  # no daylight saving time
 ONE_MICROSECOND = timedelta(microseconds=1)
 Outcome = Literal["accepted", "unchanged"]
 
 
 def local_today() -> date:
     """Today in Vietnam: a measurement "in the future" is judged by the schools' calendar."""
-    return (datetime.now(UTC) + VIETNAM).date()
+    return today_in_vietnam()
 
 
 def new_ids(count: int) -> list[uuid.UUID]:
