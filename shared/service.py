@@ -41,6 +41,7 @@ from shared.consumer.runner import (
 from shared.db.migrations import migrate
 from shared.db.pool import create_pool
 from shared.events.envelope import CloudEvent, EventData, dead_letter_topic
+from shared.gc_tuning import tune_garbage_collector
 from shared.http.problems import install_problem_handlers
 from shared.kafka import EventProducer, ensure_topics
 from shared.observability import metrics
@@ -417,6 +418,7 @@ def run_service(app_factory: Callable[[], FastAPI]) -> None:
     settings = ServiceSettings()  # type: ignore[call-arg]
     app = app_factory()
     configure_logging(app.state.context.name, settings.log_level)
+    tune_garbage_collector()  # a process of its own: start-up is done, the long run begins
     uvicorn.run(
         app,
         host=settings.http_host,

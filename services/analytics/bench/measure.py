@@ -32,6 +32,7 @@ from services.analytics.bench.produce import BulkProducer
 from services.analytics.bench.synth import Province, newcomer
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.events.envelope import dead_letter_topic
+from shared.gc_tuning import tune_garbage_collector
 from shared.kafka import EventProducer, ensure_topics
 from shared.service import ServiceDefinition, subscribe_consumer
 
@@ -248,6 +249,8 @@ async def running_analytics(
         consumer.bind(pool, producer)
     # app.py's start and stop hooks (the gauge refresher) use only the context's pool.
     context: Any = SimpleNamespace(pool=pool)
+    # As run_service does for the service's own process.
+    tune_garbage_collector()
     try:
         started = time.perf_counter()
         await broker.start()
