@@ -130,7 +130,18 @@ FETCH_MAX_WAIT_MS = 50
 POLL_TIMEOUT_MS = 50
 
 
-def subscribe_consumer(broker: KafkaBroker, consumer: EventConsumer, *, max_records: int) -> None:
+def subscribe_consumer(
+    broker: KafkaBroker, consumer: EventConsumer, *, max_records: int, members: int = 1
+) -> None:
+    """Subscribe MEMBERS Kafka consumers of the consumer's group; they split its partitions.
+    The AsyncAPI document shows the group once."""
+    for member in range(members):
+        _subscribe_member(broker, consumer, max_records=max_records, documented=member == 0)
+
+
+def _subscribe_member(
+    broker: KafkaBroker, consumer: EventConsumer, *, max_records: int, documented: bool
+) -> None:
     async def on_batch(message: KafkaMessage) -> None:
         started = time.monotonic()
         raw = message.raw_message
@@ -165,6 +176,7 @@ def subscribe_consumer(broker: KafkaBroker, consumer: EventConsumer, *, max_reco
         decoder=_raw_body,
         title=f"{consumer.group_id}:subscribe",
         description=consumer.description,
+        include_in_schema=documented,
     )(on_batch)
 
 
@@ -277,7 +289,12 @@ def create_service_app(
     )
     consumers = definition.build_consumers()
     for consumer in consumers:
-        subscribe_consumer(broker, consumer, max_records=settings.consumer_batch_size)
+        subscribe_consumer(
+            broker,
+            consumer,
+            max_records=settings.consumer_batch_size,
+            members=settings.consumer_members,
+        )
     for contract in definition.publishes:
         _document_publisher(broker, contract)
 

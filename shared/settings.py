@@ -37,6 +37,10 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_idempotent_producer: bool = False
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Members of each consumer group in one process. A group applies its batches one after
+    # another, waiting on the database in between; several members split the group's
+    # partitions and overlap those waits. More members than a topic has partitions idle.
+    consumer_members: int = Field(default=1, ge=1, le=32)
     outbox_batch_size: int = Field(default=1000, ge=1, le=50_000)
     outbox_retention_days: int = Field(default=30, ge=1)
     # Longer than the outbox's: a replay of the whole retained log must still be recognised.

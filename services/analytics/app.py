@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.analytics.api import router
 from services.analytics.census_api import router as census_router
-from services.analytics.consumers import enrolment_consumer, enrolment_history_consumer
+from services.analytics.consumers import enrolment_consumer
 from services.analytics.dashboard import router as dashboard_router
 from services.analytics.forecast_api import router as forecast_router
 from services.analytics.forecast_consumers import staff_consumer
@@ -50,7 +50,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         build_consumers=lambda: [
             org_mirror_consumer("analytics", on_committed=mark_dirty),
             enrolment_consumer(mark_dirty),
-            enrolment_history_consumer(),
             health_consumer(mark_dirty),
             staff_consumer(),
             results_consumer(),

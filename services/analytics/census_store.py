@@ -49,13 +49,19 @@ async def remember_events(
     )
 
 
-async def events_of(conn: Connection, learner_ids: Sequence[str]) -> dict[str, list[HistoryEvent]]:
-    """Every remembered event of these learners, locking them against a concurrent batch."""
+async def lock_learners(conn: Connection, learner_ids: Sequence[str]) -> None:
+    """Serialise enrolment batches that touch the same learner (two members of the group may
+    hold an enrolment and a transfer of one learner: they are on different topics), including
+    learners with no row yet, which a row lock cannot cover. One fixed order: no deadlock."""
     await conn.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended('enrolment-history:' || id, 0)) "
-        "FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id) AS sorted",
-        sorted(learner_ids),
+        "FROM (SELECT DISTINCT id FROM unnest($1::text[]) AS id ORDER BY id) AS sorted",
+        list(learner_ids),
     )
+
+
+async def events_of(conn: Connection, learner_ids: Sequence[str]) -> dict[str, list[HistoryEvent]]:
+    """Every remembered event of these learners (lock them first: `lock_learners`)."""
     # JOIN unnest, not `= ANY($1)`, which a growing table's statistics can turn into a scan.
     rows = await conn.fetch(
         "SELECT h.learner_id, h.revision, h.event_type, h.effective_on, h.school_id, "

@@ -59,6 +59,12 @@ async def _servers(
     show_default=True,
     help="Records per consumer batch (as CONSUMER_BATCH_SIZE).",
 )
+@click.option(
+    "--members",
+    default=1,
+    show_default=True,
+    help="Members of each consumer group (as CONSUMER_MEMBERS).",
+)
 @click.option("--pool-size", default=10, show_default=True, help="Connections (as DB_POOL_SIZE).")
 @click.option("--partitions", default=3, show_default=True, help="Partitions of each topic.")
 @click.option(
@@ -98,6 +104,7 @@ def bench(
     schools: int,
     grades: bool,
     batch_size: int,
+    members: int,
     pool_size: int,
     partitions: int,
     steady_rate: float,
@@ -125,6 +132,7 @@ def bench(
         schools=schools,
         grades=grades,
         batch_size=batch_size,
+        members=members,
         pool_size=pool_size,
         partitions=partitions,
         steady_rate=steady_rate,

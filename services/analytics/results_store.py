@@ -46,13 +46,22 @@ async def lock_merges(conn: Connection, *, changing: bool) -> None:
     await conn.execute(f"LOCK TABLE results_person_merges IN {mode} MODE")
 
 
+# Learners are locked by bucket, not one by one: a batch of 500 finalised terms names 18,000
+# learners, and one lock each overflowed PostgreSQL's lock table (max_locks_per_transaction x
+# max_connections: 6,400 slots at the defaults). Two batches that share a bucket wait for each
+# other, which only costs concurrency in a consumer that sees a few thousand events a term.
+LOCK_BUCKETS = 1024
+
+
 async def lock_ids(conn: Connection, learner_ids: Sequence[str]) -> None:
     """Serialise batches touching the same learners (also IDs not held yet), in a fixed order."""
     await conn.execute(
         """SELECT pg_advisory_xact_lock($1, k)
-           FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::text[]) AS id ORDER BY k) s""",
+           FROM (SELECT DISTINCT hashtext(id) & ($3 - 1) AS k FROM unnest($2::text[]) AS id
+                 ORDER BY k) s""",
         RESULTS_LOCK_CLASS,
         list(learner_ids),
+        LOCK_BUCKETS,
     )
 
 

@@ -30,7 +30,7 @@ from faststream.kafka import KafkaBroker
 
 from services.analytics.bench.produce import BulkProducer
 from services.analytics.bench.synth import Province, newcomer
-from shared.consumer.runner import EventConsumer, IncomingEvent
+from shared.consumer.runner import ConsumedRecord, EventConsumer, IncomingEvent
 from shared.events.envelope import dead_letter_topic
 from shared.gc_tuning import tune_garbage_collector
 from shared.kafka import EventProducer, ensure_topics
@@ -119,10 +119,16 @@ class Progress:
     published_at: dict[uuid.UUID, list[float]] = field(default_factory=dict)
     delays: list[float] = field(default_factory=list)
     last_change: float = field(default_factory=time.monotonic)
+    # consumer group -> events it applied and when its last batch committed: the group that
+    # finishes last is the one that bounds the catch-up
+    by_group: Counter[str] = field(default_factory=Counter)
+    last_commit: dict[str, float] = field(default_factory=dict)
 
-    def committed(self, fresh: list[IncomingEvent]) -> None:
+    def committed(self, fresh: list[IncomingEvent], group: str = "") -> None:
         now = time.perf_counter()
         self.applied += len(fresh)
+        self.by_group[group] += len(fresh)
+        self.last_commit[group] = now
         self.last_change = time.monotonic()
         if self.published_at:
             for event in fresh:
@@ -159,21 +165,23 @@ class Progress:
 
 def _gate(consumer: EventConsumer, gate: asyncio.Event) -> None:
     """Hold each consumer's first batch until the gate opens: the catch-up is timed with every
-    group running, not while groups join one after another."""
-    handler = consumer.handler
+    group running, not while groups join one after another. The batch waits before its
+    transaction begins: a batch waiting inside one would hold its inbox claims, and the member
+    that gets its partition in a rebalance would block on them."""
+    process = consumer.process
 
-    async def gated(conn: Any, events: list[IncomingEvent]) -> None:
+    async def gated(records: Sequence[ConsumedRecord]) -> None:
         await gate.wait()
-        await handler(conn, events)
+        await process(records)
 
-    consumer.handler = gated
+    consumer.process = gated  # type: ignore[method-assign]
 
 
 def _observe(consumer: EventConsumer, progress: Progress) -> None:
     original = consumer.on_committed
 
     def committed(fresh: list[IncomingEvent]) -> None:
-        progress.committed(fresh)
+        progress.committed(fresh, consumer.group_id)
         if original:
             original(fresh)
 
@@ -189,18 +197,42 @@ class RunningAnalytics:
     broker: KafkaBroker
     gate: asyncio.Event
 
-    def all_assigned(self) -> bool:
-        """Has every consumer group joined and got its partitions? (Joining takes seconds on
-        the embedded broker; the steady rate is measured from then on.)"""
-        kafka_consumers = [getattr(s, "consumer", None) for s in self.broker.subscribers]
-        return all(c is not None and c.assignment() for c in kafka_consumers)
+    def unassigned(self) -> list[str]:
+        """What is not yet running: every consumer group must have joined, and every
+        partition of its topics gone to one of its members. (Joining takes seconds on the
+        embedded broker; the rate is measured from then on.)"""
+        assigned: dict[str, set[Any]] = {}
+        wanted: dict[str, set[Any]] = {}
+        missing: list[str] = []
+        subscriber: Any  # FastStream's Kafka batch subscriber: group_id, topic_names, consumer
+        for subscriber in self.broker.subscribers:
+            group = subscriber.group_id
+            kafka = getattr(subscriber, "consumer", None)
+            if kafka is None:
+                missing.append(f"{group}: a member not started")
+                continue
+            assigned.setdefault(group, set()).update(kafka.assignment())
+            for topic in subscriber.topic_names:
+                partitions = kafka.partitions_for_topic(topic)
+                if not partitions:
+                    missing.append(f"{group}: no metadata of {topic}")
+                wanted.setdefault(group, set()).update(
+                    TopicPartition(topic, p) for p in partitions or ()
+                )
+        for group, partitions in wanted.items():
+            for tp in sorted(partitions - assigned.get(group, set())):
+                missing.append(f"{group}: {tp.topic}[{tp.partition}]")
+        return missing
 
     async def joined(self, *, within: float = 180.0) -> float:
         """Seconds from the start until every group has its partitions."""
         deadline = time.monotonic() + within
-        while not self.all_assigned():
+        while self.unassigned():
             if time.monotonic() > deadline:
-                raise RuntimeError(f"consumer groups not assigned after {within:.0f} s")
+                raise RuntimeError(
+                    f"consumer groups not assigned after {within:.0f} s: "
+                    + "; ".join(self.unassigned())
+                )
             await asyncio.sleep(0.05)
         return time.perf_counter() - self.started_at
 
@@ -213,6 +245,7 @@ async def running_analytics(
     province: Province,
     batch_size: int,
     pool_size: int,
+    members: int = 1,
     group_suffix: str = "",
 ) -> AsyncIterator[RunningAnalytics]:
     """The analytics consumers, subscribed and started as create_service_app does."""
@@ -238,7 +271,7 @@ async def running_analytics(
         graceful_timeout=15.0,
     )
     for consumer in consumers:
-        subscribe_consumer(broker, consumer, max_records=batch_size)
+        subscribe_consumer(broker, consumer, max_records=batch_size, members=members)
     await ensure_topics(
         bootstrap_servers,
         {t for c in consumers for t in c.topics}

@@ -50,6 +50,7 @@ class BenchOptions:
     schools: int = 0  # 0: one per 540 learners (Hải Phòng: 1,850 schools, a million learners)
     grades: bool = True
     batch_size: int = 500  # CONSUMER_BATCH_SIZE's default
+    members: int = 1  # CONSUMER_MEMBERS's default
     pool_size: int = 10  # DB_POOL_SIZE's default
     partitions: int = 3  # KAFKA_TOPIC_PARTITIONS's default
     steady_rate: float = 2_000.0
@@ -77,6 +78,7 @@ class BenchResult:
     analytics_events: int  # distinct events on the topics analytics reads
     applications: int  # (event, consumer) pairs applied: what the inbox holds
     consumers: int
+    members: int  # of each consumer group
     analytics_seconds: float
     joined_seconds: float  # from the start until every consumer group had its partitions
     unconsumed_topics: dict[str, int]
@@ -86,6 +88,9 @@ class BenchResult:
     national: NationalResult | None = None
     notes: list[str] = field(default_factory=list)
     steady_rate_asked: float = 0.0
+    # consumer group -> (events applied, seconds from the start of the catch-up to its last
+    # commit)
+    groups: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     @property
     def analytics_rate(self) -> float:
@@ -115,7 +120,7 @@ class BenchResult:
             "(a) raw consume, no processing (analytics' topics)", self.raw.records, self.raw.seconds
         )
         row(
-            f"(b) analytics catch-up from offset 0 ({self.consumers} consumers)",
+            f"(b) analytics catch-up from offset 0 ({self.consumers} groups x {self.members})",
             self.analytics_events,
             self.analytics_seconds,
         )
@@ -136,6 +141,14 @@ class BenchResult:
             f"{_verdict(self.analytics_rate >= TARGET_RATE)}, "
             f"{_verdict(self.share_of_raw >= TARGET_SHARE_OF_RAW)}"
         )
+        if self.groups:
+            echo(
+                "    each group's last commit of the catch-up: "
+                + ", ".join(
+                    f"{group} {n:,} at {at:.1f} s"
+                    for group, (n, at) in sorted(self.groups.items(), key=lambda g: -g[1][1])
+                )
+            )
         for topic, count in sorted(self.unconsumed_topics.items()):
             echo(f"not consumed by analytics (no consumer subscribes yet): {topic} {count:,}")
         if self.steady:
@@ -281,7 +294,7 @@ async def run_bench(
         readers = fanout(wired, province.topic_prefix)
         consumed_topics = set(readers)
         expected_events = sum(n for t, n in produced.by_topic.items() if t in consumed_topics)
-        # An event read by two consumers (enrolments: counts and history) is applied twice.
+        # An event read by two consumers is applied once by each.
         applications = sum(n * readers[t] for t, n in produced.by_topic.items())
         unconsumed = {t: n for t, n in produced.by_topic.items() if t not in consumed_topics}
         raw = await raw_consume(
@@ -293,6 +306,7 @@ async def run_bench(
             bootstrap_servers=bootstrap_servers,
             province=province,
             batch_size=options.batch_size,
+            members=options.members,
             pool_size=options.pool_size,
             group_suffix=f".bench-{run}" if isolate else "",
         ) as analytics:
@@ -315,6 +329,10 @@ async def run_bench(
                 )
                 analytics_seconds = time.perf_counter() - started
                 bar.update(progress.applied - bar.n)
+            groups = {
+                group: (n, progress.last_commit[group] - started)
+                for group, n in progress.by_group.items()
+            }
             steady = None
             if options.steady_seconds > 0:
                 steady = await steady_publish(
@@ -360,6 +378,7 @@ async def run_bench(
         analytics_events=expected_events,
         applications=applications,
         consumers=len(wired),
+        members=options.members,
         analytics_seconds=analytics_seconds,
         joined_seconds=joined_seconds,
         unconsumed_topics=unconsumed,
@@ -368,6 +387,7 @@ async def run_bench(
         steady=steady,
         national=national,
         notes=notes,
+        groups=groups,
     )
     result.steady_rate_asked = options.steady_rate
     return result

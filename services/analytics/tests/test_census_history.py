@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from services.analytics import census_store, store
 from services.analytics.api import router as stats_router
 from services.analytics.census_api import router as census_router
-from services.analytics.consumers import enrolment_consumer, enrolment_history_consumer
+from services.analytics.consumers import enrolment_consumer
 from services.analytics.domain.census import headcount_on
 from shared.auth import Principal
 from shared.consumer.runner import ConsumedRecord, IncomingEvent
@@ -100,14 +100,10 @@ def incoming(data: EventData) -> IncomingEvent:
 
 
 async def deliver(pool: asyncpg.Pool, batch: list[EventData]) -> None:
-    """Both enrolment consumers' handlers, each in its own transaction, as in the service."""
+    """The enrolment consumer's handler in one transaction, as in the service."""
     events = [incoming(data) for data in batch]
-    lifecycle = [e for e in events if not isinstance(e.data, PersonMerged)]
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            await enrolment_consumer(lambda _: None).handler(conn, lifecycle)
-        async with conn.transaction():
-            await enrolment_history_consumer().handler(conn, events)
+    async with pool.acquire() as conn, conn.transaction():
+        await enrolment_consumer().handler(conn, events)
 
 
 class _TokenIsPrincipal:
