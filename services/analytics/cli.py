@@ -65,6 +65,12 @@ async def _servers(
     show_default=True,
     help="Members of each consumer group (as CONSUMER_MEMBERS).",
 )
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    help="Analytics processes, as replicas of the service (the bench's own included).",
+)
 @click.option("--pool-size", default=10, show_default=True, help="Connections (as DB_POOL_SIZE).")
 @click.option("--partitions", default=3, show_default=True, help="Partitions of each topic.")
 @click.option(
@@ -105,6 +111,7 @@ def bench(
     grades: bool,
     batch_size: int,
     members: int,
+    processes: int,
     pool_size: int,
     partitions: int,
     steady_rate: float,
@@ -133,6 +140,7 @@ def bench(
         grades=grades,
         batch_size=batch_size,
         members=members,
+        processes=processes,
         pool_size=pool_size,
         partitions=partitions,
         steady_rate=steady_rate,

@@ -125,19 +125,23 @@ class Progress:
     last_commit: dict[str, float] = field(default_factory=dict)
 
     def committed(self, fresh: list[IncomingEvent], group: str = "") -> None:
-        now = time.perf_counter()
-        self.applied += len(fresh)
-        self.by_group[group] += len(fresh)
-        self.last_commit[group] = now
+        self.record(group, [event.id for event in fresh], time.perf_counter())
+
+    def record(self, group: str, ids: Sequence[uuid.UUID], now: float) -> None:
+        """GROUP committed the events IDS at NOW (time.perf_counter, which is the system-wide
+        monotonic clock on Linux, so replicas in other processes report on the same clock)."""
+        self.applied += len(ids)
+        self.by_group[group] += len(ids)
+        self.last_commit[group] = max(now, self.last_commit.get(group, now))
         self.last_change = time.monotonic()
         if self.published_at:
-            for event in fresh:
-                pending = self.published_at.get(event.id)
+            for event_id in ids:
+                pending = self.published_at.get(event_id)
                 if pending is not None:
                     pending[1] -= 1
                     if pending[1] <= 0:
                         self.delays.append(now - pending[0])
-                        del self.published_at[event.id]
+                        del self.published_at[event_id]
         if self.target and self.applied >= self.target:
             self.reached.set()
 
@@ -197,11 +201,26 @@ class RunningAnalytics:
     broker: KafkaBroker
     gate: asyncio.Event
 
-    def unassigned(self) -> list[str]:
+    def assignment(self) -> dict[str, set[TopicPartition]]:
+        """Consumer group -> the partitions this process's members hold."""
+        held: dict[str, set[TopicPartition]] = {}
+        subscriber: Any  # FastStream's Kafka batch subscriber: group_id, consumer
+        for subscriber in self.broker.subscribers:
+            kafka = getattr(subscriber, "consumer", None)
+            held.setdefault(subscriber.group_id, set()).update(
+                kafka.assignment() if kafka is not None else ()
+            )
+        return held
+
+    def unassigned(self, elsewhere: Sequence[dict[str, set[TopicPartition]]] = ()) -> list[str]:
         """What is not yet running: every consumer group must have joined, and every
-        partition of its topics gone to one of its members. (Joining takes seconds on the
-        embedded broker; the rate is measured from then on.)"""
+        partition of its topics gone to one of its members, here or in the replica processes
+        (ELSEWHERE: their assignments). (Joining takes seconds on the embedded broker; the
+        rate is measured from then on.)"""
         assigned: dict[str, set[Any]] = {}
+        for held in elsewhere:
+            for group, partitions in held.items():
+                assigned.setdefault(group, set()).update(partitions)
         wanted: dict[str, set[Any]] = {}
         missing: list[str] = []
         subscriber: Any  # FastStream's Kafka batch subscriber: group_id, topic_names, consumer
@@ -224,17 +243,34 @@ class RunningAnalytics:
                 missing.append(f"{group}: {tp.topic}[{tp.partition}]")
         return missing
 
-    async def joined(self, *, within: float = 180.0) -> float:
-        """Seconds from the start until every group has its partitions."""
+    async def joined(
+        self,
+        *,
+        within: float = 300.0,
+        elsewhere: Callable[[], Sequence[dict[str, set[TopicPartition]]] | None] = lambda: (),
+        settle: float = 0.0,
+    ) -> float:
+        """Seconds from the start until every group has its partitions (and has kept them for
+        SETTLE seconds: members joining one after another rebalance the group each time).
+        ELSEWHERE gives the replica processes' assignments, None until each has reported."""
         deadline = time.monotonic() + within
-        while self.unassigned():
-            if time.monotonic() > deadline:
+        complete_since: float | None = None
+        while True:
+            others = elsewhere()
+            missing = ["a replica process not started"] if others is None else []
+            missing = missing or self.unassigned(others or ())
+            now = time.monotonic()
+            if missing:
+                complete_since = None
+            elif complete_since is None:
+                complete_since = now
+            if complete_since is not None and now - complete_since >= settle:
+                return time.perf_counter() - self.started_at
+            if now > deadline:
                 raise RuntimeError(
-                    f"consumer groups not assigned after {within:.0f} s: "
-                    + "; ".join(self.unassigned())
+                    f"consumer groups not assigned after {within:.0f} s: " + "; ".join(missing)
                 )
             await asyncio.sleep(0.05)
-        return time.perf_counter() - self.started_at
 
 
 @contextlib.asynccontextmanager
@@ -247,6 +283,7 @@ async def running_analytics(
     pool_size: int,
     members: int = 1,
     group_suffix: str = "",
+    progress: Progress | None = None,
 ) -> AsyncIterator[RunningAnalytics]:
     """The analytics consumers, subscribed and started as create_service_app does."""
     from shared.db.pool import create_pool
@@ -254,7 +291,7 @@ async def running_analytics(
     pool = await create_pool(database_url, max_size=pool_size)
     producer = EventProducer(bootstrap_servers, client_id="eduhub-analytics-producer")
     definition = analytics_definition()
-    progress = Progress()
+    progress = progress or Progress()
     gate = asyncio.Event()
     consumers = definition.build_consumers()
     for consumer in consumers:

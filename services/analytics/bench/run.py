@@ -22,6 +22,7 @@ import click
 from tqdm import tqdm
 
 from services.analytics.bench.measure import (
+    Progress,
     RawConsume,
     Steady,
     analytics_definition,
@@ -33,6 +34,7 @@ from services.analytics.bench.measure import (
 )
 from services.analytics.bench.national import Nation, NationalResult, fill, time_queries
 from services.analytics.bench.produce import BulkProducer
+from services.analytics.bench.replicas import ReplicaConfig, Replicas
 from services.analytics.bench.synth import Produced, Province, semester
 from shared.db.migrations import migrate
 from shared.db.pool import create_pool, ensure_database, with_database
@@ -51,6 +53,7 @@ class BenchOptions:
     grades: bool = True
     batch_size: int = 500  # CONSUMER_BATCH_SIZE's default
     members: int = 1  # CONSUMER_MEMBERS's default
+    processes: int = 1  # analytics processes (replicas), the bench's own included
     pool_size: int = 10  # DB_POOL_SIZE's default
     partitions: int = 3  # KAFKA_TOPIC_PARTITIONS's default
     steady_rate: float = 2_000.0
@@ -78,7 +81,8 @@ class BenchResult:
     analytics_events: int  # distinct events on the topics analytics reads
     applications: int  # (event, consumer) pairs applied: what the inbox holds
     consumers: int
-    members: int  # of each consumer group
+    members: int  # of each consumer group in each process
+    processes: int  # analytics processes (replicas)
     analytics_seconds: float
     joined_seconds: float  # from the start until every consumer group had its partitions
     unconsumed_topics: dict[str, int]
@@ -91,6 +95,7 @@ class BenchResult:
     # consumer group -> (events applied, seconds from the start of the catch-up to its last
     # commit)
     groups: dict[str, tuple[int, float]] = field(default_factory=dict)
+    replica_applications: int = 0  # of the applications, those the replica processes made
 
     @property
     def analytics_rate(self) -> float:
@@ -120,7 +125,8 @@ class BenchResult:
             "(a) raw consume, no processing (analytics' topics)", self.raw.records, self.raw.seconds
         )
         row(
-            f"(b) analytics catch-up from offset 0 ({self.consumers} groups x {self.members})",
+            f"(b) analytics catch-up, {self.processes} proc x {self.members} member"
+            f"{'s' if self.members > 1 else ''}",
             self.analytics_events,
             self.analytics_seconds,
         )
@@ -141,6 +147,11 @@ class BenchResult:
             f"{_verdict(self.analytics_rate >= TARGET_RATE)}, "
             f"{_verdict(self.share_of_raw >= TARGET_SHARE_OF_RAW)}"
         )
+        if self.processes > 1:
+            echo(
+                f"    of the applications, {self.replica_applications:,} by the "
+                f"{self.processes - 1} replica process{'es' if self.processes > 2 else ''}"
+            )
         if self.groups:
             echo(
                 "    each group's last commit of the catch-up: "
@@ -301,7 +312,8 @@ async def run_bench(
             bootstrap_servers, {t: ps for t, ps in partitions.items() if t in consumed_topics}
         )
 
-        async with running_analytics(
+        progress = Progress()
+        replica_config = ReplicaConfig(
             database_url=url,
             bootstrap_servers=bootstrap_servers,
             province=province,
@@ -309,9 +321,26 @@ async def run_bench(
             members=options.members,
             pool_size=options.pool_size,
             group_suffix=f".bench-{run}" if isolate else "",
-        ) as analytics:
-            progress = analytics.progress
-            joined_seconds = await analytics.joined()
+        )
+        replicas = Replicas(options.processes - 1, replica_config, progress)
+        async with (
+            running_analytics(
+                database_url=url,
+                bootstrap_servers=bootstrap_servers,
+                province=province,
+                batch_size=options.batch_size,
+                members=options.members,
+                pool_size=options.pool_size,
+                group_suffix=replica_config.group_suffix,
+                progress=progress,
+            ) as analytics,
+            replicas.running(),
+        ):
+            joined_seconds = await analytics.joined(
+                elsewhere=replicas.assignments,
+                # several members of a group join one after another, rebalancing each time
+                settle=3.0 if options.processes > 1 or options.members > 1 else 0.0,
+            )
             progress.expect(applications)
             with (
                 tqdm(
@@ -324,11 +353,16 @@ async def run_bench(
             ):
                 started = time.perf_counter()
                 analytics.gate.set()
-                await progress.wait(
-                    stall_seconds=options.stall_seconds, on_tick=lambda n: bar.update(n - bar.n)
-                )
+                replicas.gate.set()
+
+                def tick(applied: int) -> None:
+                    replicas.assignments()  # raises if a replica failed
+                    bar.update(applied - bar.n)
+
+                await progress.wait(stall_seconds=options.stall_seconds, on_tick=tick)
                 analytics_seconds = time.perf_counter() - started
                 bar.update(progress.applied - bar.n)
+            replica_applications = replicas.applied
             groups = {
                 group: (n, progress.last_commit[group] - started)
                 for group, n in progress.by_group.items()
@@ -379,6 +413,7 @@ async def run_bench(
         applications=applications,
         consumers=len(wired),
         members=options.members,
+        processes=options.processes,
         analytics_seconds=analytics_seconds,
         joined_seconds=joined_seconds,
         unconsumed_topics=unconsumed,
@@ -388,6 +423,7 @@ async def run_bench(
         national=national,
         notes=notes,
         groups=groups,
+        replica_applications=replica_applications,
     )
     result.steady_rate_asked = options.steady_rate
     return result

@@ -117,3 +117,35 @@ async def test_tiny_bench_counts_every_event_and_answers_from_the_cells(
     assert f"{result.analytics_events:,}" in text
     assert "aggregates: " in text and ": equal" in text
     assert "p99" in text and "EXPLAIN" in text
+
+
+async def test_bench_with_a_replica_process_and_two_members_per_group(
+    pg_server_url: str, kafka
+) -> None:
+    """`--processes 2 --members 2`: the replica process's commits are counted with the bench
+    process's own, every event is applied once per group, and the aggregates are exact."""
+    options = BenchOptions(
+        learners=LEARNERS,
+        schools=SCHOOLS,
+        grades=False,
+        members=2,
+        processes=2,
+        steady_rate=400,
+        steady_seconds=2,
+        nation=None,
+        show_progress=False,
+    )
+    result = await run_bench(
+        options, server_url=pg_server_url, bootstrap_servers=kafka.bootstrap_servers, isolate=True
+    )
+
+    assert result.totals == result.expected
+    assert result.totals["enrolled"] == LEARNERS + result.steady.published // 2  # type: ignore[union-attr]
+    assert sum(n for n, _ in result.groups.values()) == result.applications
+    applied = {group.split(".bench-")[0]: n for group, (n, _) in result.groups.items()}
+    assert applied["analytics.enrolment"] == applied["analytics.health"] == LEARNERS
+    # Both processes applied events (3 partitions per topic, 4 members per group in all).
+    assert 0 < result.replica_applications < result.applications
+    printed: list[str] = []
+    result.print(printed.append)
+    assert "2 proc x 2 members" in "\n".join(printed)
