@@ -43,6 +43,7 @@ from shared.events.contracts.records import SCHOOL_YEAR_PATTERN
 from shared.http.deps import PoolDep, PrincipalDep
 from shared.http.problems import Problem, invalid
 from shared.orgs.mirror import ancestors
+from shared.vietnam_time import today_in_vietnam
 
 router = APIRouter(tags=["results and teacher statistics"])
 
@@ -368,7 +369,7 @@ async def teacher_statistics(
         ),
     ] = None,
 ) -> TeacherStats:
-    year = school_year or current_school_year(date.today())
+    year = school_year or current_school_year(today_in_vietnam())
     start = school_year_start(year)
     if int(year.split("-")[1]) != start + 1:
         raise invalid("query.school_year", f"school_year: {year} is not two consecutive years")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +19,7 @@ from shared.auth import require_role
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep, get_context
 from shared.http.idempotency import answer_post
 from shared.http.pagination import decode_cursor, encode_cursor
+from shared.vietnam_time import today_in_vietnam
 
 router = APIRouter(tags=["persons"])
 
@@ -46,7 +46,7 @@ async def register(
         idempotency_key,
         body.model_dump(mode="json"),
         lambda conn: person_handlers.register_person(
-            conn, principal, body, issuing_province=province, today=date.today()
+            conn, principal, body, issuing_province=province, today=today_in_vietnam()
         ),
         status=201,
     )
@@ -123,7 +123,7 @@ async def correct(
         idempotency_key,
         body.model_dump(mode="json"),
         lambda conn: person_handlers.correct_person(
-            conn, principal, identifier, body, today=date.today()
+            conn, principal, identifier, body, today=today_in_vietnam()
         ),
         status=200,
     )

@@ -36,6 +36,7 @@ from shared.auth import Principal, TokenVerifier, generate_key_pair, issue_token
 from shared.db.migrations import migrate
 from shared.db.pool import create_pool, ensure_database, with_database
 from shared.http.problems import install_problem_handlers
+from shared.vietnam_time import today_in_vietnam
 
 pytestmark = pytest.mark.integration
 
@@ -159,7 +160,7 @@ async def test_document_and_statuses_travel_between_two_agencies(
     document_id = await issue_directive(a)
     async with a.pool.acquire() as conn, conn.transaction():
         queued = await send_document(conn, a.clerk, a.exchange, document_id, [B_CODE])
-    assert queued["edxml_document_id"] == f"{A_CODE},{date.today():%Y/%m/%d},01/CT-SGDĐT"
+    assert queued["edxml_document_id"] == f"{A_CODE},{today_in_vietnam():%Y/%m/%d},01/CT-SGDĐT"
 
     # A's poll sends the queued package into B's folder.
     first_a = await poll_once(a.pool, a.exchange)

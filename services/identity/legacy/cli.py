@@ -40,6 +40,7 @@ from services.identity.legacy.synthetic import (
     recall_and_precision,
     write_exports,
 )
+from shared.vietnam_time import today_in_vietnam
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -57,7 +58,7 @@ async def run_import(
 ) -> tuple[ImportSummary, dict[str, Any]]:
     """Import the exports (source name -> file, in order) and write the report into
     ``out_dir``; returns the summary and the reconciliation counts."""
-    today = today or date.today()
+    today = today or today_in_vietnam()
     started_at = datetime.now(UTC)
     run_id = f"legacy-import-{started_at:%Y%m%dT%H%M%SZ}"
     timer = PhaseTimer()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -16,6 +15,7 @@ from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
 from shared.http.idempotency import answer_post
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import Problem
+from shared.vietnam_time import today_in_vietnam
 
 router = APIRouter(prefix="/verification", tags=["population register verification"])
 
@@ -80,7 +80,7 @@ async def create_batch(
             sector_ids=body.sector_ids,
             include_pending=body.include_pending,
             limit=body.limit,
-            today=date.today(),
+            today=today_in_vietnam(),
         ),
         status=201,
     )

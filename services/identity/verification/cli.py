@@ -12,7 +12,6 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ from services.identity.verification.register import FileExchangeRegister
 from shared.auth import AuthorisationError, Principal
 from shared.db.pool import Connection, create_pool
 from shared.http.problems import Problem
+from shared.vietnam_time import today_in_vietnam
 
 T = TypeVar("T")
 
@@ -138,7 +138,7 @@ def verification_export(
                 org_id=org_id,
                 include_pending=include_pending,
                 limit=limit,
-                today=date.today(),
+                today=today_in_vietnam(),
             ),
         )
         batch_id = created["batch_id"]

@@ -51,6 +51,7 @@ from shared.events.contracts.identity import PersonUpdated, PersonVerified
 from shared.events.envelope import EventData
 from shared.http.problems import Problem, field_error, invalid
 from shared.outbox.writer import add_event, add_events
+from shared.vietnam_time import today_in_vietnam
 
 SOURCE = "/eduhub/identity"
 BATCH_MAKERS = ["department", "commune", "school", "service"]
@@ -803,7 +804,7 @@ async def rates(
     await _org_in_scope(conn, principal, root, "query.org_id")
     commune = await verification_store.commune_at_or_above(conn, root)
     rows = await verification_store.verification_rates(
-        conn, org_id=root, commune_id=commune, today=today or date.today()
+        conn, org_id=root, commune_id=commune, today=today or today_in_vietnam()
     )
     # Below commune level a commune line would count only part of the commune: leave it out.
     # Persons held by the province itself are in the total only.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -18,6 +17,7 @@ from services.records.facilities.handlers import (
 from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
 from shared.http.idempotency import idempotent_response, run_idempotent
+from shared.vietnam_time import today_in_vietnam
 
 router = APIRouter(prefix="/facilities", tags=["facilities"])
 
@@ -38,7 +38,7 @@ async def report(
 ) -> JSONResponse:
     async def action(conn: Connection) -> tuple[int, Any]:
         return await handlers.report_facilities(
-            conn, principal, school_id, body, today=date.today()
+            conn, principal, school_id, body, today=today_in_vietnam()
         )
 
     status, response, replayed = await run_idempotent(

@@ -26,6 +26,7 @@ from shared.db.pool import Connection
 from shared.http.deps import IdempotencyKeyHeader, PoolDep, PrincipalDep
 from shared.http.idempotency import answer_post, idempotent_response, run_idempotent
 from shared.http.pagination import decode_cursor, encode_cursor
+from shared.vietnam_time import today_in_vietnam
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 
@@ -44,7 +45,7 @@ async def save_staff(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def action(conn: Connection) -> tuple[int, Any]:
-        return await handlers.save_staff(conn, principal, body, today=date.today())
+        return await handlers.save_staff(conn, principal, body, today=today_in_vietnam())
 
     status, response, replayed = await run_idempotent(
         pool,
@@ -98,7 +99,7 @@ async def teacher_summary(
 ) -> TeacherSummary:
     async with pool.acquire() as conn, conn.transaction(readonly=True):
         return await handlers.teacher_summary(
-            conn, principal, org_id=org_id, as_of=as_of or date.today()
+            conn, principal, org_id=org_id, as_of=as_of or today_in_vietnam()
         )
 
 
@@ -121,7 +122,7 @@ async def assign(
         principal,
         idempotency_key,
         body.model_dump(mode="json"),
-        lambda conn: handlers.assign(conn, principal, body, today=date.today()),
+        lambda conn: handlers.assign(conn, principal, body, today=today_in_vietnam()),
         status=201,
     )
 
@@ -148,7 +149,7 @@ async def end_assignment(
         idempotency_key,
         command.model_dump(mode="json"),
         lambda conn: handlers.end_assignment(
-            conn, principal, assignment_id, command, today=date.today()
+            conn, principal, assignment_id, command, today=today_in_vietnam()
         ),
         status=200,
     )
