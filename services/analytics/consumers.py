@@ -8,6 +8,7 @@ holds one row per enrolment instead of two."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from services.analytics import census_store, store
 from services.analytics.domain.census import Merge, history_event, placement_intervals
@@ -17,45 +18,37 @@ from shared.db.pool import Connection
 from shared.events.contracts.identity import PersonMerged, PersonUnmerged
 from shared.events.contracts.records import StudentEnrolled, StudentLeft, StudentTransferred
 
+Lifecycle = StudentEnrolled | StudentTransferred | StudentLeft
+
 
 async def apply_enrolments(conn: Connection, events: list[IncomingEvent]) -> None:
-    """The batch's live counts, then its dated history, in the caller's transaction."""
-    await census_store.lock_learners(
-        conn,
-        sorted(
-            {
-                e.data.learner_id
-                for e in events
-                if isinstance(e.data, StudentEnrolled | StudentTransferred | StudentLeft)
-            }
-        ),
-    )
-    await apply_enrolment_counts(conn, events)
-    await apply_enrolment_history(conn, events)
-
-
-async def apply_enrolment_counts(conn: Connection, events: list[IncomingEvent]) -> None:
-    """Lock the learners' placements, fold, write the deltas."""
+    """The batch's live counts, then its dated history, in the caller's transaction, after
+    locking its learners (both steps rely on that lock)."""
     lifecycle = [
-        e.data
+        (e.data, e.envelope.time)
         for e in events
         if isinstance(e.data, StudentEnrolled | StudentTransferred | StudentLeft)
     ]
-    current = await store.lock_placements(conn, sorted({e.learner_id for e in lifecycle}))
-    result = fold_enrolments(current, lifecycle)
+    await census_store.lock_learners(conn, sorted({data.learner_id for data, _ in lifecycle}))
+    await _apply_counts(conn, [data for data, _ in lifecycle])
+    await _apply_history(conn, lifecycle, events)
+
+
+async def _apply_counts(conn: Connection, data: list[Lifecycle]) -> None:
+    """Lock the learners' placements, fold, write the deltas."""
+    current = await store.lock_placements(conn, sorted({d.learner_id for d in data}))
+    result = fold_enrolments(current, data)
     await store.save_placements(conn, result.placements)
     await store.add_to_counts(conn, result.deltas)
 
 
-async def apply_enrolment_history(conn: Connection, events: list[IncomingEvent]) -> None:
+async def _apply_history(
+    conn: Connection, lifecycle: list[tuple[Lifecycle, datetime]], events: list[IncomingEvent]
+) -> None:
     """Keep every lifecycle event by its effective date, rewrite the placement intervals of the
     learners it touched (from all their events, so arrival order does not matter), and keep
-    identity's person merges so that a merged child counts once on any date."""
-    lifecycle = [
-        (history_event(e.data), e.envelope.time)
-        for e in events
-        if isinstance(e.data, StudentEnrolled | StudentTransferred | StudentLeft)
-    ]
+    identity's person merges (from EVENTS) so that a merged child counts once on any date."""
+    dated = [(history_event(data), time) for data, time in lifecycle]
     merges = [
         Merge(str(e.data.merge_id), e.data.survivor_id, e.data.merged_id, undone=False)
         for e in events
@@ -65,8 +58,8 @@ async def apply_enrolment_history(conn: Connection, events: list[IncomingEvent])
         for e in events
         if isinstance(e.data, PersonUnmerged)
     ]
-    await census_store.remember_events(conn, lifecycle)
-    learners = sorted({event.learner_id for event, _ in lifecycle})
+    await census_store.remember_events(conn, dated)
+    learners = sorted({event.learner_id for event, _ in dated})
     if learners:
         remembered = await census_store.events_of(conn, learners)
         intervals = [i for history in remembered.values() for i in placement_intervals(history)]
