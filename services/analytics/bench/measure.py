@@ -146,7 +146,11 @@ class Progress:
             self.reached.set()
 
     def expect(self, target: int) -> None:
+        """From now on, wait for TARGET applications. The stall clock starts here: joining
+        the groups before it may take minutes (a replica process's members rebalance every
+        group as they join), and is not a stall."""
         self.target = target
+        self.last_change = time.monotonic()
         self.reached.clear()
         if self.applied >= target:
             self.reached.set()
