@@ -18,6 +18,7 @@ from services.analytics.domain.census import (
     Unit,
     UnitCell,
 )
+from shared.db.keyed import delete_keys, rows_of_keys
 from shared.db.pool import Connection
 
 # --------------------------------------------------------------------------- history
@@ -62,11 +63,13 @@ async def lock_learners(conn: Connection, learner_ids: Sequence[str]) -> None:
 
 async def events_of(conn: Connection, learner_ids: Sequence[str]) -> dict[str, list[HistoryEvent]]:
     """Every remembered event of these learners (lock them first: `lock_learners`)."""
-    # JOIN unnest, not `= ANY($1)`, which a growing table's statistics can turn into a scan.
     rows = await conn.fetch(
-        "SELECT h.learner_id, h.revision, h.event_type, h.effective_on, h.school_id, "
-        "h.school_year, h.grade, h.sex FROM enrolment_history_events h "
-        "JOIN unnest($1::text[]) AS k(id) ON h.learner_id = k.id",
+        rows_of_keys(
+            "enrolment_history_events",
+            "learner_id",
+            select="t.learner_id, t.revision, t.event_type, t.effective_on, t.school_id, "
+            "t.school_year, t.grade, t.sex",
+        ),
         list(learner_ids),
     )
     found: dict[str, list[HistoryEvent]] = {learner: [] for learner in learner_ids}
@@ -95,11 +98,7 @@ INTERVAL_COLUMNS = (
 async def replace_intervals(
     conn: Connection, learner_ids: Sequence[str], intervals: Sequence[Interval]
 ) -> None:
-    await conn.execute(
-        "DELETE FROM enrolment_intervals i USING unnest($1::text[]) AS k(id) "
-        "WHERE i.learner_id = k.id",
-        list(learner_ids),
-    )
+    await conn.execute(delete_keys("enrolment_intervals", "learner_id"), list(learner_ids))
     if not intervals:
         return
     # COPY: one round trip for the batch, and the cheapest insert for the server.

@@ -22,6 +22,7 @@ from services.analytics.domain.health_fold import (
     SwimAssessment,
     SwimShare,
 )
+from shared.db.keyed import rows_of_keys
 from shared.db.pool import Connection
 
 # Namespace of the per-learner advisory locks (two-key form: does not collide with the
@@ -203,19 +204,10 @@ async def load_records_of(
     swims: dict[Key, dict[uuid.UUID, SwimAssessment]] = {}
     if not ids:
         return measurements, swims
-    # JOIN unnest, not `= ANY($1)`: the planner keeps the index for any size of table.
-    for r in await conn.fetch(
-        "SELECT m.* FROM health_measurements m "
-        "JOIN unnest($1::text[]) AS k(id) ON m.learner_id = k.id",
-        ids,
-    ):
+    for r in await conn.fetch(rows_of_keys("health_measurements", "learner_id"), ids):
         m = _measurement(r)
         measurements.setdefault((m.learner_id, m.campaign_id), {})[m.measurement_id] = m
-    for r in await conn.fetch(
-        "SELECT s.* FROM swim_assessments s "
-        "JOIN unnest($1::text[]) AS k(id) ON s.learner_id = k.id",
-        ids,
-    ):
+    for r in await conn.fetch(rows_of_keys("swim_assessments", "learner_id"), ids):
         s = _swim(r)
         swims.setdefault((s.learner_id, s.campaign_id), {})[s.assessment_id] = s
     return measurements, swims
@@ -226,18 +218,9 @@ async def load_counted(
 ) -> dict[str, dict[str, Counted]]:
     """The shares of these persons in every campaign: person -> campaign -> share. (The
     `learner_id` of the counted tables is the person's ID: the survivor of its merges.)"""
-    # JOIN unnest, not `= ANY($1)`: with the statistics of a growing table PostgreSQL planned
-    # the ANY form as a sequential scan, comparing every row with every id of the batch.
-    measured = await conn.fetch(
-        "SELECT m.* FROM health_counted_measurements m "
-        "JOIN unnest($1::text[]) AS k(id) ON m.learner_id = k.id",
-        list(person_ids),
-    )
-    swum = await conn.fetch(
-        "SELECT s.* FROM health_counted_swims s "
-        "JOIN unnest($1::text[]) AS k(id) ON s.learner_id = k.id",
-        list(person_ids),
-    )
+    ids = list(person_ids)
+    measured = await conn.fetch(rows_of_keys("health_counted_measurements", "learner_id"), ids)
+    swum = await conn.fetch(rows_of_keys("health_counted_swims", "learner_id"), ids)
     shares: dict[Key, Counted] = {}
     for r in measured:
         shares[(r["learner_id"], r["campaign_id"])] = Counted(

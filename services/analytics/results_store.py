@@ -21,6 +21,7 @@ from services.analytics.domain.results_fold import (
     ResultsMemory,
     recount,
 )
+from shared.db.keyed import rows_of_keys
 from shared.db.pool import Connection
 
 # Namespace of the per-learner advisory locks of results (two-key form, apart from health's).
@@ -137,11 +138,7 @@ async def load_memory(
     """Everything held about these IDs: their figures, every finalisation of the class terms
     those belong to, the merges involving them and the merges named by the batch."""
     ids = list(learner_ids)
-    # JOIN unnest, not `= ANY($1)`, which a growing table's statistics can turn into a scan.
-    figures = await conn.fetch(
-        "SELECT r.* FROM results_figures r JOIN unnest($1::text[]) AS k(id) ON r.learner_id = k.id",
-        ids,
-    )
+    figures = await conn.fetch(rows_of_keys("results_figures", "learner_id"), ids)
     finalizations = await conn.fetch(
         """SELECT f.* FROM results_finalizations f
            WHERE (f.school_id, f.class_id, f.school_year, f.term) IN (

@@ -7,16 +7,13 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 
 from services.analytics.domain.enrolment import Placement
+from shared.db.keyed import rows_of_keys
 from shared.db.pool import Connection
 
 
 async def lock_placements(conn: Connection, learner_ids: Sequence[str]) -> dict[str, Placement]:
-    # JOIN unnest, not `= ANY($1)`, which a growing table's statistics can turn into a scan.
     rows = await conn.fetch(
-        "SELECT p.learner_id, p.revision, p.school_id, p.school_year, p.grade, p.sex "
-        "FROM learner_placement p JOIN unnest($1::text[]) AS k(id) ON p.learner_id = k.id "
-        "FOR UPDATE OF p",
-        list(learner_ids),
+        rows_of_keys("learner_placement", "learner_id", lock=True), sorted(set(learner_ids))
     )
     return {
         r["learner_id"]: Placement(

@@ -14,6 +14,7 @@ from services.analytics.domain.teacher_stats import (
     StaffRecord,
     TeacherShare,
 )
+from shared.db.keyed import rows_of_keys
 from shared.db.pool import Connection
 
 CELL_KEY = (
@@ -48,11 +49,7 @@ async def lock_staff(conn: Connection, staff_ids: Sequence[str]) -> dict[str, St
            FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[]) AS id ORDER BY k) s""",
         ids,
     )
-    rows = await conn.fetch(
-        "SELECT t.* FROM teacher_stats_staff t JOIN unnest($1::text[]) AS k(id) "
-        "ON t.staff_id = k.id ORDER BY t.staff_id FOR UPDATE OF t",
-        ids,
-    )
+    rows = await conn.fetch(rows_of_keys("teacher_stats_staff", "staff_id", lock=True), ids)
     return {r["staff_id"]: _record(r) for r in rows}
 
 
