@@ -20,12 +20,13 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import TopicPartition
 
-from services.analytics.bench.measure import Progress, running_analytics
+from services.analytics.bench.measure import Progress, RunningAnalytics, running_analytics
 from services.analytics.bench.synth import Province
 from shared.consumer.runner import IncomingEvent
 
@@ -41,6 +42,19 @@ class ReplicaConfig:
     members: int
     pool_size: int
     group_suffix: str
+
+    def running(self, progress: Progress) -> AbstractAsyncContextManager[RunningAnalytics]:
+        """The analytics consumers with this wiring: the bench process's and each replica's."""
+        return running_analytics(
+            database_url=self.database_url,
+            bootstrap_servers=self.bootstrap_servers,
+            province=self.province,
+            batch_size=self.batch_size,
+            members=self.members,
+            pool_size=self.pool_size,
+            group_suffix=self.group_suffix,
+            progress=progress,
+        )
 
 
 class _ReportingProgress(Progress):
@@ -65,16 +79,7 @@ def _replica_main(index: int, config: ReplicaConfig, reports: Any, gate: Any, st
 
 
 async def _replica(index: int, config: ReplicaConfig, reports: Any, gate: Any, stop: Any) -> None:
-    async with running_analytics(
-        database_url=config.database_url,
-        bootstrap_servers=config.bootstrap_servers,
-        province=config.province,
-        batch_size=config.batch_size,
-        members=config.members,
-        pool_size=config.pool_size,
-        group_suffix=config.group_suffix,
-        progress=_ReportingProgress(reports),
-    ) as analytics:
+    async with config.running(_ReportingProgress(reports)) as analytics:
         while not stop.is_set():
             if gate.is_set():
                 analytics.gate.set()

@@ -29,7 +29,6 @@ from services.analytics.bench.measure import (
     fanout,
     percentile,
     raw_consume,
-    running_analytics,
     steady_publish,
 )
 from services.analytics.bench.national import Nation, NationalResult, fill, time_queries
@@ -324,16 +323,7 @@ async def run_bench(
         )
         replicas = Replicas(options.processes - 1, replica_config, progress)
         async with (
-            running_analytics(
-                database_url=url,
-                bootstrap_servers=bootstrap_servers,
-                province=province,
-                batch_size=options.batch_size,
-                members=options.members,
-                pool_size=options.pool_size,
-                group_suffix=replica_config.group_suffix,
-                progress=progress,
-            ) as analytics,
+            replica_config.running(progress) as analytics,
             replicas.running(),
         ):
             joined_seconds = await analytics.joined(
