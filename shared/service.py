@@ -32,7 +32,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import create_model
 
 from shared.auth import TokenVerifier
-from shared.broker import ServiceBroker
 from shared.consumer.runner import (
     ConsumedRecord,
     EventConsumer,
@@ -281,7 +280,7 @@ def create_service_app(
         )
     )
     context = ServiceContext(name=definition.name, settings=settings, verifier=verifier)
-    broker = ServiceBroker(
+    broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"eduhub-{definition.name}",
         logger=logging.getLogger(f"faststream.{definition.name}"),

@@ -30,7 +30,6 @@ from faststream.kafka import KafkaBroker
 
 from services.analytics.bench.produce import BulkProducer
 from services.analytics.bench.synth import Province, newcomer
-from shared.broker import ServiceBroker
 from shared.consumer.runner import ConsumedRecord, EventConsumer, IncomingEvent
 from shared.events.envelope import dead_letter_topic
 from shared.gc_tuning import tune_garbage_collector
@@ -305,7 +304,7 @@ async def running_analytics(
         consumer.group_id += group_suffix
         _observe(consumer, progress)
         _gate(consumer, gate)
-    broker = ServiceBroker(
+    broker = KafkaBroker(
         bootstrap_servers,
         client_id="eduhub-analytics",
         logger=logging.getLogger("faststream.analytics"),
