@@ -21,9 +21,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -33,11 +32,12 @@ from shared.events.envelope import (
     CloudEvent,
     EventData,
     EventDecodeError,
+    EventDecoder,
     dead_letter_topic,
-    decode_event,
 )
 from shared.kafka import EventProducer, OutgoingMessage
 from shared.observability import metrics
+from shared.observability.histograms import observe_all
 from shared.observability.logging import event_context
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,9 @@ class TransientFailure(RuntimeError):
     """The infrastructure failed, not the event: do not commit offsets, let Kafka redeliver."""
 
 
-@dataclass(frozen=True)
-class ConsumedRecord:
+# Named tuples rather than frozen dataclasses: as immutable, and built three times faster
+# (one of each per event, on the hot path).
+class ConsumedRecord(NamedTuple):
     topic: str
     partition: int
     offset: int
@@ -73,8 +74,7 @@ class ConsumedRecord:
     value: bytes | None  # None for a tombstone, which is never a valid event
 
 
-@dataclass(frozen=True)
-class IncomingEvent:
+class IncomingEvent(NamedTuple):
     envelope: CloudEvent
     data: EventData
     record: ConsumedRecord
@@ -104,7 +104,8 @@ class EventConsumer:
         self.service = service
         self.name = name
         self.group_id = f"{service}.{name}"
-        self.contracts = {(c.EVENT_TYPE, c.VERSION): c for c in contracts}
+        self.decoder = EventDecoder(contracts)
+        self.contracts = self.decoder.contracts
         self.topics = sorted({c.topic() for c in contracts})
         self.handler = handler
         self.description = description
@@ -126,9 +127,10 @@ class EventConsumer:
         duplicate or dead-lettered (so the offsets may be committed)."""
         events: list[IncomingEvent] = []
         seen: set[uuid.UUID] = set()
+        decode = self.decoder.decode
         for record in records:
             try:
-                envelope, data = decode_event(record.value, self.contracts)
+                envelope, data = decode(record.value)
             except EventDecodeError as exc:
                 await self._dead_letter(record, f"invalid event: {exc}")
                 continue
@@ -181,22 +183,21 @@ class EventConsumer:
 
     async def _apply(self, events: list[IncomingEvent]) -> None:
         assert self.pool is not None, "consumer not bound to a pool"
+        ids = [e.envelope.id for e in events]
         async with self.pool.acquire() as conn, conn.transaction():
             fresh_ids = await claim_new(
-                conn, self.group_id, [(e.id, e.record.topic) for e in events]
+                conn, self.group_id, list(zip(ids, [e.record.topic for e in events], strict=True))
             )
-            fresh = [e for e in events if e.id in fresh_ids]
+            fresh = [e for e, i in zip(events, ids, strict=True) if i in fresh_ids]
             if fresh:
                 await self.handler(conn, fresh)
         if fresh and self.on_committed:
             self.on_committed(fresh)
         now = datetime.now(UTC)
+        observe_all(self._delay, [(now - e.envelope.time).total_seconds() for e in fresh])
         outcomes: Counter[tuple[str, str]] = Counter()
-        for event in events:
-            applied = event.id in fresh_ids
-            outcomes[(event.record.topic, "applied" if applied else "duplicate")] += 1
-            if applied:
-                self._delay.observe(max((now - event.envelope.time).total_seconds(), 0.0))
+        for event, event_id in zip(events, ids, strict=True):
+            outcomes[(event.record.topic, "applied" if event_id in fresh_ids else "duplicate")] += 1
         for (topic, outcome), n in outcomes.items():
             self._count(topic, outcome, n)
 

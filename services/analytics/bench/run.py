@@ -21,6 +21,7 @@ import asyncpg
 import click
 from tqdm import tqdm
 
+from services.analytics.bench.cpu import CpuUse, snapshot
 from services.analytics.bench.measure import (
     Progress,
     RawConsume,
@@ -95,6 +96,7 @@ class BenchResult:
     # commit)
     groups: dict[str, tuple[int, float]] = field(default_factory=dict)
     replica_applications: int = 0  # of the applications, those the replica processes made
+    cpu: CpuUse | None = None  # CPU time of the catch-up, by role
 
     @property
     def analytics_rate(self) -> float:
@@ -146,6 +148,8 @@ class BenchResult:
             f"{_verdict(self.analytics_rate >= TARGET_RATE)}, "
             f"{_verdict(self.share_of_raw >= TARGET_SHARE_OF_RAW)}"
         )
+        if self.cpu:
+            echo(self.cpu.line(self.analytics_events))
         if self.processes > 1:
             echo(
                 f"    of the applications, {self.replica_applications:,} by the "
@@ -342,6 +346,7 @@ async def run_bench(
                 _profiled(options.profile),
             ):
                 started = time.perf_counter()
+                cpu_at_start = snapshot()
                 analytics.gate.set()
                 replicas.gate.set()
 
@@ -351,6 +356,7 @@ async def run_bench(
 
                 await progress.wait(stall_seconds=options.stall_seconds, on_tick=tick)
                 analytics_seconds = time.perf_counter() - started
+                cpu = CpuUse.between(cpu_at_start, snapshot())
                 bar.update(progress.applied - bar.n)
             replica_applications = replicas.applied
             groups = {
@@ -414,6 +420,7 @@ async def run_bench(
         notes=notes,
         groups=groups,
         replica_applications=replica_applications,
+        cpu=cpu,
     )
     result.steady_rate_asked = options.steady_rate
     return result
