@@ -107,6 +107,9 @@ def _per_commune(
 
 Series = dict[tuple[str, ...], float]
 
+# Gauges may take at most 1/20 of the time: see GaugeRefresher.pause_after.
+REFRESH_COST_FACTOR = 20
+
 # The series each gauge shows, with their children: a refresh sets the values in place and
 # removes only the series that went away. (Clearing and re-creating every child on each
 # refresh cost more CPU than the consumers' bookkeeping while events flowed.)
@@ -241,11 +244,18 @@ class GaugeRefresher:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
+            started = time.monotonic()
             try:
                 await self.refresh()
             except Exception:
                 log.exception("gauge refresh failed")
                 self._dirty.set()
-            # Coalesce the batches of a second into one refresh: Prometheus scrapes every
-            # 15 s or so, and each refresh reads every cell of the gauge campaign.
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(self.pause_after(time.monotonic() - started))
+
+    def pause_after(self, refresh_seconds: float) -> float:
+        """How long to wait before the next refresh. At least the interval: the batches of a
+        second are coalesced into one refresh (Prometheus scrapes every 15 s or so). And at
+        least REFRESH_COST_FACTOR times what the refresh took: each one reads every cell of
+        the gauge campaign, about 0.15 s of database time at a million learners, which at
+        one a second took a sixth of a core from the consumers while a backlog drained."""
+        return max(self._interval, refresh_seconds * REFRESH_COST_FACTOR)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -199,13 +200,18 @@ async def remember(
             ],
         )
     if figures:
-        await conn.executemany(
+        # One statement for the batch (a class's finalisation carries forty-odd learners):
+        # the JSON travels as text and is cast by the server.
+        await conn.execute(
             """INSERT INTO results_figures (event_id, learner_id, averages, comments, level)
-               VALUES ($1, $2, $3, $4, $5)""",
-            [
-                (f.event_id, f.learner_id, dict(f.averages), dict(f.comments), f.level)
-                for f in figures
-            ],
+               SELECT e, l, a::jsonb, c::jsonb, v
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+                    AS f(e, l, a, c, v)""",
+            [f.event_id for f in figures],
+            [f.learner_id for f in figures],
+            [json.dumps(dict(f.averages)) for f in figures],
+            [json.dumps(dict(f.comments)) for f in figures],
+            [f.level for f in figures],
         )
     if merges:
         await conn.executemany(

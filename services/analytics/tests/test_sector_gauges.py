@@ -265,3 +265,10 @@ async def test_a_configured_campaign_replaces_the_latest(pool):
     assert nutrition("HP", "C-B") == {}
     assert value("eduhub_swimming_non_swimmer_share", province="HP", commune="C-A") == 0.0
     assert value("eduhub_swimming_assessed_learners", province="HP", commune="C-B") is None
+
+
+def test_a_slow_refresh_waits_twenty_times_as_long_before_the_next():
+    refresher = GaugeRefresher(None, interval=1.0)  # type: ignore[arg-type]  # never connects
+    assert refresher.pause_after(0.01) == 1.0  # cheap: once a second
+    assert refresher.pause_after(0.15) == pytest.approx(3.0)  # a million learners' cells
+    assert refresher.pause_after(2.0) == pytest.approx(40.0)
