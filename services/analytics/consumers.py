@@ -11,7 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.analytics import census_store, store
-from services.analytics.domain.census import Merge, history_event, placement_intervals
+from services.analytics.domain.census import (
+    HistoryEvent,
+    Merge,
+    history_event,
+    placement_intervals,
+)
 from services.analytics.domain.enrolment import fold_enrolments
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.db.pool import Connection
@@ -58,11 +63,20 @@ async def _apply_history(
         for e in events
         if isinstance(e.data, PersonUnmerged)
     ]
-    await census_store.remember_events(conn, dated)
     learners = sorted({event.learner_id for event, _ in dated})
     if learners:
-        remembered = await census_store.events_of(conn, learners)
-        intervals = [i for history in remembered.values() for i in placement_intervals(history)]
+        # What was held before this batch, read once: the batch's events are added here
+        # rather than read back after they are written.
+        history = await census_store.events_of(conn, learners)
+        known = {(e.learner_id, e.revision) for held in history.values() for e in held}
+        new: list[tuple[HistoryEvent, datetime]] = []
+        for event, time in dated:
+            if (event.learner_id, event.revision) not in known:  # a held (or earlier) one wins
+                known.add((event.learner_id, event.revision))
+                new.append((event, time))
+                history[event.learner_id].append(event)
+        await census_store.remember_events(conn, new)
+        intervals = [i for held in history.values() for i in placement_intervals(held)]
         await census_store.replace_intervals(conn, learners, intervals)
     await census_store.remember_merges(conn, merges)
 
