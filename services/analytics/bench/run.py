@@ -345,8 +345,8 @@ async def run_bench(
                 ) as bar,
                 _profiled(options.profile),
             ):
+                cpu_at_start = snapshot()  # reading /proc takes a while: before the clock
                 started = time.perf_counter()
-                cpu_at_start = snapshot()
                 analytics.gate.set()
                 replicas.gate.set()
 
