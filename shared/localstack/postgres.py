@@ -19,6 +19,18 @@ from pathlib import Path
 SERVER_USER = "eduhub_postgres"  # OS account that owns the data directory when we run as root
 
 
+def shared_buffers_mb(memory_bytes: int | None = None) -> int:
+    """PostgreSQL's buffer cache: a quarter of the machine's memory (the usual advice), at
+    least 128 MB and at most 1 GB. At 256 MB, the analytics benchmark at a million learners
+    evicted and wrote back buffers all through its catch-up; at 1 GB it went from 15,260 to
+    16,640 events/s. The memory is only taken as the cache fills."""
+    if memory_bytes is None:
+        import psutil
+
+        memory_bytes = psutil.virtual_memory().total
+    return max(128, min(1024, memory_bytes // 4 // 2**20))
+
+
 def _binaries() -> Path:
     # Located without importing the package, whose import scans folders and warns about
     # XDG_RUNTIME_DIR; we only need its binaries.
@@ -105,7 +117,7 @@ class EmbeddedPostgres:
         self.stop_stale()
         opts = (
             f"-h {self.host} -p {self.port} -k {self.data_dir} "
-            "-c max_connections=300 -c shared_buffers=256MB -c fsync=on "
+            f"-c max_connections=300 -c shared_buffers={shared_buffers_mb()}MB -c fsync=on "
             "-c synchronous_commit=on -c max_wal_size=2GB"
         )
         self._run(
