@@ -183,12 +183,11 @@ class EventConsumer:
 
     async def _apply(self, events: list[IncomingEvent]) -> None:
         assert self.pool is not None, "consumer not bound to a pool"
-        ids = [e.envelope.id for e in events]
         async with self.pool.acquire() as conn, conn.transaction():
             fresh_ids = await claim_new(
-                conn, self.group_id, list(zip(ids, [e.record.topic for e in events], strict=True))
+                conn, self.group_id, [(e.envelope.id, e.record.topic) for e in events]
             )
-            fresh = [e for e, i in zip(events, ids, strict=True) if i in fresh_ids]
+            fresh = [e for e in events if e.envelope.id in fresh_ids]
             if fresh:
                 await self.handler(conn, fresh)
         if fresh and self.on_committed:
@@ -196,8 +195,9 @@ class EventConsumer:
         now = datetime.now(UTC)
         observe_all(self._delay, [(now - e.envelope.time).total_seconds() for e in fresh])
         outcomes: Counter[tuple[str, str]] = Counter()
-        for event, event_id in zip(events, ids, strict=True):
-            outcomes[(event.record.topic, "applied" if event_id in fresh_ids else "duplicate")] += 1
+        for event in events:
+            applied = event.envelope.id in fresh_ids
+            outcomes[(event.record.topic, "applied" if applied else "duplicate")] += 1
         for (topic, outcome), n in outcomes.items():
             self._count(topic, outcome, n)
 
