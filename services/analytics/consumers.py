@@ -7,6 +7,7 @@ holds one row per enrolment instead of two."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -26,17 +27,18 @@ from shared.events.contracts.records import StudentEnrolled, StudentLeft, Studen
 Lifecycle = StudentEnrolled | StudentTransferred | StudentLeft
 
 
-async def apply_enrolments(conn: Connection, events: list[IncomingEvent]) -> None:
+async def apply_enrolments(conn: Connection, events: list[IncomingEvent]) -> set[uuid.UUID]:
     """The batch's live counts, then its dated history, in the caller's transaction, after
-    locking its learners (both steps rely on that lock)."""
+    locking its learners (both steps rely on that lock). Returns the ids of the events whose
+    (learner, revision) was already held: duplicates, which changed nothing."""
     lifecycle = [
-        (e.data, e.envelope.time)
+        (e.data, e.envelope.time, e.envelope.id)
         for e in events
         if isinstance(e.data, StudentEnrolled | StudentTransferred | StudentLeft)
     ]
-    await census_store.lock_learners(conn, sorted({data.learner_id for data, _ in lifecycle}))
-    await _apply_counts(conn, [data for data, _ in lifecycle])
-    await _apply_history(conn, lifecycle, events)
+    await census_store.lock_learners(conn, sorted({data.learner_id for data, _, _ in lifecycle}))
+    await _apply_counts(conn, [data for data, _, _ in lifecycle])
+    return await _apply_history(conn, lifecycle, events)
 
 
 async def _apply_counts(conn: Connection, data: list[Lifecycle]) -> None:
@@ -48,12 +50,15 @@ async def _apply_counts(conn: Connection, data: list[Lifecycle]) -> None:
 
 
 async def _apply_history(
-    conn: Connection, lifecycle: list[tuple[Lifecycle, datetime]], events: list[IncomingEvent]
-) -> None:
+    conn: Connection,
+    lifecycle: list[tuple[Lifecycle, datetime, uuid.UUID]],
+    events: list[IncomingEvent],
+) -> set[uuid.UUID]:
     """Keep every lifecycle event by its effective date, rewrite the placement intervals of the
     learners it touched (from all their events, so arrival order does not matter), and keep
-    identity's person merges (from EVENTS) so that a merged child counts once on any date."""
-    dated = [(history_event(data), time) for data, time in lifecycle]
+    identity's person merges (from EVENTS) so that a merged child counts once on any date.
+    Returns the ids of the lifecycle events whose (learner, revision) was held already."""
+    dated = [(history_event(data), time, event_id) for data, time, event_id in lifecycle]
     merges = [
         Merge(str(e.data.merge_id), e.data.survivor_id, e.data.merged_id, undone=False)
         for e in events
@@ -63,22 +68,26 @@ async def _apply_history(
         for e in events
         if isinstance(e.data, PersonUnmerged)
     ]
-    learners = sorted({event.learner_id for event, _ in dated})
+    learners = sorted({event.learner_id for event, _, _ in dated})
+    duplicates: set[uuid.UUID] = set()
     if learners:
         # What was held before this batch, read once: the batch's events are added here
         # rather than read back after they are written.
         history = await census_store.events_of(conn, learners)
         known = {(e.learner_id, e.revision) for held in history.values() for e in held}
         new: list[tuple[HistoryEvent, datetime]] = []
-        for event, time in dated:
-            if (event.learner_id, event.revision) not in known:  # a held (or earlier) one wins
-                known.add((event.learner_id, event.revision))
-                new.append((event, time))
-                history[event.learner_id].append(event)
+        for event, time, event_id in dated:
+            if (event.learner_id, event.revision) in known:  # a held (or earlier) one wins
+                duplicates.add(event_id)
+                continue
+            known.add((event.learner_id, event.revision))
+            new.append((event, time))
+            history[event.learner_id].append(event)
         await census_store.remember_events(conn, new)
         intervals = [i for held in history.values() for i in placement_intervals(held)]
         await census_store.replace_intervals(conn, learners, intervals)
     await census_store.remember_merges(conn, merges)
+    return duplicates
 
 
 def enrolment_consumer(
@@ -94,4 +103,8 @@ def enrolment_consumer(
         "(enrolled_on, transferred_on, left_on) with identity's person merges, for enrolment "
         "on a date (GET /stats/enrolment/{org_id}?as_of=) and frozen censuses.",
         on_committed=on_committed,
+        # Idempotent by content, without the inbox: under the learners' locks, a lifecycle
+        # event no newer than the held revision changes no count, a (learner, revision) held
+        # in the history is not added again, and a merge's row only ever gains `undone`.
+        deduplicated_by_handler=True,
     )

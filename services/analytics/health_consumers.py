@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 
 from services.analytics import health_store
@@ -20,17 +21,17 @@ from shared.events.contracts.identity import PersonMerged, PersonUnmerged
 from shared.events.contracts.records import HealthMeasured, SwimAssessed
 
 
-async def apply_health(conn: Connection, events: list[IncomingEvent]) -> None:
+async def apply_health(conn: Connection, events: list[IncomingEvent]) -> set[uuid.UUID]:
     """One batch, one transaction: apply the batch's merges, lock the batch's persons, load
-    what the fold needs, fold, write the new records, the changed shares and the cell deltas."""
-    timed = [
-        Timed(e.envelope.time, e.data)
-        for e in events
-        if isinstance(e.data, HealthMeasured | SwimAssessed)
+    what the fold needs, fold, write the new records, the changed shares and the cell deltas.
+    Returns the ids of the events whose record was already held (duplicates)."""
+    records = [
+        (e.envelope, e.data) for e in events if isinstance(e.data, HealthMeasured | SwimAssessed)
     ]
+    timed = [Timed(envelope.time, data) for envelope, data in records]
     merges = [e.data for e in events if isinstance(e.data, PersonMerged | PersonUnmerged)]
     if not timed and not merges:
-        return
+        return set()
     await health_store.lock_merges(conn, changing=bool(merges))
     named = {t.data.learner_id for t in timed}
     named |= {i for m in merges for i in (m.survivor_id, m.merged_id)}
@@ -73,6 +74,7 @@ async def apply_health(conn: Connection, events: list[IncomingEvent]) -> None:
     await health_store.remember(conn, result.new_measurements, result.new_swims)
     await health_store.save_counted(conn, result.counted)
     await health_store.add_to_cells(conn, result.deltas)
+    return {records[position][0].id for position in result.duplicates}
 
 
 def _keys(
@@ -103,4 +105,9 @@ def health_consumer(on_committed: Callable[[list[IncomingEvent]], None]) -> Even
         "school, class, grade and sex from health measurements and swim assessments, with "
         "corrections; follows person merges so that a merged child counts once.",
         on_committed=on_committed,
+        # Idempotent by content, without the inbox: under the persons' locks the fold loads
+        # every record held for the batch's (learner, campaign) pairs and skips a measurement
+        # or assessment id it holds; a merge's row only ever gains `merged`/`unmerged`, and an
+        # unchanged grouping regroups nobody.
+        deduplicated_by_handler=True,
     )

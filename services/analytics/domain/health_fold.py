@@ -545,6 +545,9 @@ class HealthFold:
     new_swims: list[SwimAssessment]
     counted: dict[Key, Counted]  # changed shares; an empty Counted means nothing counts now
     deltas: Cells  # without zero entries
+    # Positions (in the events folded) of records already held, or repeated in the batch:
+    # they changed nothing.
+    duplicates: list[int] = field(default_factory=list)
 
 
 def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
@@ -554,13 +557,15 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
     new_swims: list[SwimAssessment] = []
     touched_m: dict[str, set[str]] = defaultdict(set)  # person -> campaigns to recompute
     touched_s: dict[str, set[str]] = defaultdict(set)
-    for event in events:
+    duplicates: list[int] = []
+    for position, event in enumerate(events):
         data = event.data
         key = (data.learner_id, data.campaign_id)
         if isinstance(data, HealthMeasured):
             held_m = measurements.setdefault(key, {})
             if data.measurement_id in held_m:
-                continue  # duplicate
+                duplicates.append(position)
+                continue
             m = Measurement.of(event.time, data)
             held_m[m.measurement_id] = m
             new_measurements.append(m)
@@ -568,6 +573,7 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
         else:
             held_s = swims.setdefault(key, {})
             if data.assessment_id in held_s:
+                duplicates.append(position)
                 continue
             s = SwimAssessment.of(event.time, data)
             held_s[s.assessment_id] = s
@@ -601,7 +607,7 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
             deltas.add(campaign, old, -1)
             deltas.add(campaign, new, +1)
             changed[(person, campaign)] = new
-    return HealthFold(new_measurements, new_swims, changed, deltas.without_zeros())
+    return HealthFold(new_measurements, new_swims, changed, deltas.without_zeros(), duplicates)
 
 
 RecordT = TypeVar("RecordT", Measurement, SwimAssessment)
