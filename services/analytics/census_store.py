@@ -24,29 +24,37 @@ from shared.db.pool import Connection
 # --------------------------------------------------------------------------- history
 
 
+HISTORY_COLUMNS = (
+    "learner_id", "revision", "event_type", "effective_on", "school_id", "school_year", "grade",
+    "sex", "event_time",
+)  # fmt: skip
+
+
 async def remember_events(
     conn: Connection, events: Sequence[tuple[HistoryEvent, datetime]]
 ) -> None:
-    """Keep each (event, CloudEvents time) once per (learner, revision)."""
+    """Keep each (event, CloudEvents time): the caller passes only (learner, revision) pairs
+    not held, under the learners' locks (`lock_learners`), so a plain COPY cannot conflict; if
+    it did, the unique violation fails the batch rather than dropping an event silently."""
     if not events:
         return
-    # One statement per batch (unnest), not one per event: the first of a batch's duplicates
-    # wins, as the held row wins over them all.
-    await conn.execute(
-        """INSERT INTO enrolment_history_events (learner_id, revision, event_type, effective_on,
-               school_id, school_year, grade, sex, event_time)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::date[], $5::text[],
-                                $6::text[], $7::smallint[], $8::text[], $9::timestamptz[])
-           ON CONFLICT (learner_id, revision) DO NOTHING""",
-        [e.learner_id for e, _ in events],
-        [e.revision for e, _ in events],
-        [e.event_type for e, _ in events],
-        [e.effective_on for e, _ in events],
-        [e.school_id for e, _ in events],
-        [e.school_year for e, _ in events],
-        [e.grade for e, _ in events],
-        [e.sex for e, _ in events],
-        [time for _, time in events],
+    await conn.copy_records_to_table(
+        "enrolment_history_events",
+        columns=HISTORY_COLUMNS,
+        records=[
+            (
+                e.learner_id,
+                e.revision,
+                e.event_type,
+                e.effective_on,
+                e.school_id,
+                e.school_year,
+                e.grade,
+                e.sex,
+                time,
+            )
+            for e, time in events
+        ],
     )
 
 
@@ -98,7 +106,10 @@ INTERVAL_COLUMNS = (
 async def replace_intervals(
     conn: Connection, learner_ids: Sequence[str], intervals: Sequence[Interval]
 ) -> None:
-    await conn.execute(delete_keys("enrolment_intervals", "learner_id"), list(learner_ids))
+    """Delete the intervals of LEARNER_IDS and insert INTERVALS (the caller may leave out of
+    LEARNER_IDS the learners it knows have none, saving their probes)."""
+    if learner_ids:
+        await conn.execute(delete_keys("enrolment_intervals", "learner_id"), list(learner_ids))
     if not intervals:
         return
     # COPY: one round trip for the batch, and the cheapest insert for the server.

@@ -45,7 +45,7 @@ async def _apply_counts(conn: Connection, data: list[Lifecycle]) -> None:
     """Lock the learners' placements, fold, write the deltas."""
     current = await store.lock_placements(conn, sorted({d.learner_id for d in data}))
     result = fold_enrolments(current, data)
-    await store.save_placements(conn, result.placements)
+    await store.save_placements(conn, result.placements, held=current.keys())
     await store.add_to_counts(conn, result.deltas)
 
 
@@ -74,6 +74,8 @@ async def _apply_history(
         # What was held before this batch, read once: the batch's events are added here
         # rather than read back after they are written.
         history = await census_store.events_of(conn, learners)
+        # Only learners with events held before can have intervals to replace.
+        placed_before = [learner for learner in learners if history[learner]]
         known = {(e.learner_id, e.revision) for held in history.values() for e in held}
         new: list[tuple[HistoryEvent, datetime]] = []
         for event, time, event_id in dated:
@@ -85,7 +87,7 @@ async def _apply_history(
             history[event.learner_id].append(event)
         await census_store.remember_events(conn, new)
         intervals = [i for held in history.values() for i in placement_intervals(held)]
-        await census_store.replace_intervals(conn, learners, intervals)
+        await census_store.replace_intervals(conn, placed_before, intervals)
     await census_store.remember_merges(conn, merges)
     return duplicates
 

@@ -72,7 +72,8 @@ async def apply_health(conn: Connection, events: list[IncomingEvent]) -> set[uui
     )
     result = fold_health(state, timed)
     await health_store.remember(conn, result.new_measurements, result.new_swims)
-    await health_store.save_counted(conn, result.counted)
+    held = {(person, c) for person, shares in state.counted.items() for c in shares}
+    await health_store.save_counted(conn, result.counted, held)
     await health_store.add_to_cells(conn, result.deltas)
     return {records[position][0].id for position in result.duplicates}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import asyncpg
 
@@ -307,13 +307,17 @@ async def remember(
         )
 
 
-async def save_counted(conn: Connection, changed: Mapping[Key, Counted]) -> None:
-    """Replace the shares of the changed (learner, campaign) pairs."""
+async def save_counted(
+    conn: Connection, changed: Mapping[Key, Counted], held: Collection[Key]
+) -> None:
+    """Replace the shares of the changed (learner, campaign) pairs; HELD: the pairs that had
+    a share (from `load_counted`, under the persons' locks). Only those have rows to delete."""
     if not changed:
         return
     keys = sorted(changed)
-    learners, campaigns = [k[0] for k in keys], [k[1] for k in keys]
-    for table in ("health_counted_measurements", "health_counted_swims"):
+    stale = [k for k in keys if k in held]
+    learners, campaigns = [k[0] for k in stale], [k[1] for k in stale]
+    for table in ("health_counted_measurements", "health_counted_swims") if stale else ():
         await conn.execute(
             f"""DELETE FROM {table} t USING unnest($1::text[], $2::text[]) AS k(l, c)
                 WHERE t.learner_id = k.l AND t.campaign_id = k.c""",

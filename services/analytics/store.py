@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import asyncpg
 
@@ -23,10 +23,37 @@ async def lock_placements(conn: Connection, learner_ids: Sequence[str]) -> dict[
     }
 
 
-async def save_placements(conn: Connection, placements: Mapping[str, Placement]) -> None:
+PLACEMENT_COLUMNS = ("learner_id", "revision", "school_id", "school_year", "grade", "sex")
+
+
+async def save_placements(
+    conn: Connection, placements: Mapping[str, Placement], held: Collection[str]
+) -> None:
+    """Write the changed placements; HELD: the learners that had one (locked by
+    `lock_placements`). The others are new rows, sent by COPY: the upsert's arrays cost the
+    client a type check per element and the server a conflict probe per row."""
     if not placements:
         return
-    ids = list(placements)
+    new = [i for i in placements if i not in held]
+    if new:
+        await conn.copy_records_to_table(
+            "learner_placement",
+            columns=PLACEMENT_COLUMNS,
+            records=[
+                (
+                    i,
+                    placements[i].revision,
+                    placements[i].school_id,
+                    placements[i].school_year,
+                    placements[i].grade,
+                    placements[i].sex,
+                )
+                for i in new
+            ],
+        )
+    ids = [i for i in placements if i in held]
+    if not ids:
+        return
     await conn.execute(
         """INSERT INTO learner_placement (learner_id, revision, school_id, school_year, grade, sex)
            SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],
