@@ -232,6 +232,8 @@ K = TypeVar("K")
 def counted_record(records: Iterable[R]) -> R | None:
     """The record that counts among one learner's records of one campaign: the last live one."""
     pool = list(records)
+    if len(pool) == 1:  # the usual case, without the sets and lists below
+        return None if pool[0].replaces == pool[0].record_id else pool[0]
     retracted = {r.replaces for r in pool if r.replaces is not None}
     live = [r for r in pool if r.record_id not in retracted]
     return max(live, key=lambda r: r.order) if live else None
@@ -398,12 +400,12 @@ class Cells:
         m, s = counted.measurement, counted.swim
         if m is not None:
             key = cell_key(campaign_id, m.school_id, m.class_id, m.grade, m.sex)
-            nutrition = self.nutrition.setdefault((*key, m.age_group), Counter())
+            nutrition = _row(self.nutrition, (*key, m.age_group))
             nutrition["measured"] += sign
             nutrition[m.nutrition_status] += sign
             nutrition["stunted"] += sign * m.stunted
             if m.eyes_examined:
-                eyes = self.eyes.setdefault(key, Counter())
+                eyes = _row(self.eyes, key)
                 eyes["examined"] += sign
                 eyes["any_condition"] += sign * bool(m.eye_conditions)
                 for condition in m.eye_conditions:
@@ -412,7 +414,7 @@ class Cells:
                 eyes["reduced_acuity"] += sign * m.reduced_acuity
         if s is not None:
             key = cell_key(campaign_id, s.school_id, s.class_id, s.grade, s.sex)
-            swim = self.swimming.setdefault(key, Counter())
+            swim = _row(self.swimming, key)
             swim["assessed"] += sign
             swim[s.ability] += sign
 
@@ -422,6 +424,15 @@ class Cells:
             return {k: row for k, row in kept.items() if row}
 
         return Cells(clean(self.nutrition), clean(self.eyes), clean(self.swimming))
+
+
+def _row(table: dict[K, Counter[str]], key: K) -> Counter[str]:
+    """The counters of KEY, created empty if new (without building a Counter on every call,
+    as `setdefault(key, Counter())` would: a cost per event on the consumer's path)."""
+    row = table.get(key)
+    if row is None:
+        row = table[key] = Counter()
+    return row
 
 
 # --------------------------------------------------------------------------- merges
@@ -604,7 +615,8 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
             old, new = before.get(campaign, Counted()), after.get(campaign, Counted())
             if old == new:
                 continue
-            deltas.add(campaign, old, -1)
+            if not old.empty:
+                deltas.add(campaign, old, -1)
             deltas.add(campaign, new, +1)
             changed[(person, campaign)] = new
     return HealthFold(new_measurements, new_swims, changed, deltas.without_zeros(), duplicates)
