@@ -2,8 +2,9 @@
 
 One consumer group, `analytics.enrolment`, keeps both the live counts and the dated history
 (for "as of" figures) in the batch's one transaction. They were two groups reading the same
-topics; one group decodes, claims and fetches each event once instead of twice, and the inbox
-holds one row per enrolment instead of two."""
+topics; one group decodes and fetches each event once instead of twice. The group keeps no
+inbox rows: the history's (learner, revision) key says what it has applied (see
+`enrolment_consumer`)."""
 
 from __future__ import annotations
 
