@@ -316,14 +316,15 @@ async def save_counted(
         return
     keys = sorted(changed)
     stale = [k for k in keys if k in held]
-    learners, campaigns = [k[0] for k in stale], [k[1] for k in stale]
-    for table in ("health_counted_measurements", "health_counted_swims") if stale else ():
-        await conn.execute(
-            f"""DELETE FROM {table} t USING unnest($1::text[], $2::text[]) AS k(l, c)
-                WHERE t.learner_id = k.l AND t.campaign_id = k.c""",
-            learners,
-            campaigns,
-        )
+    if stale:
+        learners, campaigns = [k[0] for k in stale], [k[1] for k in stale]
+        for table in ("health_counted_measurements", "health_counted_swims"):
+            await conn.execute(
+                f"""DELETE FROM {table} t USING unnest($1::text[], $2::text[]) AS k(l, c)
+                    WHERE t.learner_id = k.l AND t.campaign_id = k.c""",
+                learners,
+                campaigns,
+            )
     measured = [(k, changed[k].measurement) for k in keys if changed[k].measurement is not None]
     if measured:
         await conn.copy_records_to_table(
