@@ -125,23 +125,30 @@ class Progress:
     last_commit: dict[str, float] = field(default_factory=dict)
 
     def committed(self, fresh: list[IncomingEvent], group: str = "") -> None:
-        self.record(group, [event.id for event in fresh], time.perf_counter())
+        now = time.perf_counter()
+        if self.published_at:
+            self.record(group, [event.id for event in fresh], now)
+        else:  # nothing is timed: the ids are not needed
+            self.record_count(group, len(fresh), now)
 
     def record(self, group: str, ids: Sequence[uuid.UUID], now: float) -> None:
         """GROUP committed the events IDS at NOW (time.perf_counter, which is the system-wide
         monotonic clock on Linux, so replicas in other processes report on the same clock)."""
-        self.applied += len(ids)
-        self.by_group[group] += len(ids)
+        for event_id in ids if self.published_at else ():
+            pending = self.published_at.get(event_id)
+            if pending is not None:
+                pending[1] -= 1
+                if pending[1] <= 0:
+                    self.delays.append(now - pending[0])
+                    del self.published_at[event_id]
+        self.record_count(group, len(ids), now)
+
+    def record_count(self, group: str, count: int, now: float) -> None:
+        """GROUP committed COUNT events at NOW, none of them timed."""
+        self.applied += count
+        self.by_group[group] += count
         self.last_commit[group] = max(now, self.last_commit.get(group, now))
         self.last_change = time.monotonic()
-        if self.published_at:
-            for event_id in ids:
-                pending = self.published_at.get(event_id)
-                if pending is not None:
-                    pending[1] -= 1
-                    if pending[1] <= 0:
-                        self.delays.append(now - pending[0])
-                        del self.published_at[event_id]
         if self.target and self.applied >= self.target:
             self.reached.set()
 

@@ -5,8 +5,9 @@ running more replicas (Kubernetes replicas, `docker compose up --scale analytics
 members join the same consumer groups and split the partitions. `--processes N` measures that:
 the bench process runs the consumers as before, and N - 1 replica processes run the same
 wiring (`running_analytics`) under the same group ids. Each replica reports every committed
-batch (group, event ids, commit time) and, until the gate opens, its partitions to the bench
-process over a queue; the bench counts them as its own.
+batch (group, commit time, and the event ids once the bench times events, else their number)
+and, until the gate opens, its partitions to the bench process over a queue; the bench counts
+them as its own.
 """
 
 from __future__ import annotations
@@ -58,28 +59,38 @@ class ReplicaConfig:
 
 
 class _ReportingProgress(Progress):
-    """A replica's progress: every commit goes to the bench process instead of being counted."""
+    """A replica's progress: every commit goes to the bench process instead of being counted.
+    The event ids go along only while the bench times events (the steady phase): in the
+    catch-up they would cost the replica and the bench process CPU that is not analytics'."""
 
-    def __init__(self, reports: Any) -> None:
+    def __init__(self, reports: Any, timing: Any) -> None:
         super().__init__()
         self._reports = reports
+        self._timing = timing
 
     def committed(self, fresh: list[IncomingEvent], group: str = "") -> None:
-        ids = b"".join(event.id.bytes for event in fresh)
-        self._reports.put(("commit", group, ids, time.perf_counter()))
+        now = time.perf_counter()
+        if self._timing.is_set():
+            self._reports.put(("commit", group, b"".join(e.id.bytes for e in fresh), now))
+        else:
+            self._reports.put(("count", group, len(fresh), now))
 
 
-def _replica_main(index: int, config: ReplicaConfig, reports: Any, gate: Any, stop: Any) -> None:
+def _replica_main(
+    index: int, config: ReplicaConfig, reports: Any, gate: Any, timing: Any, stop: Any
+) -> None:
     logging.basicConfig(level=logging.WARNING)
     try:
-        asyncio.run(_replica(index, config, reports, gate, stop))
+        asyncio.run(_replica(index, config, reports, gate, timing, stop))
     except Exception as exc:  # the bench process must hear of it, not wait for a stall
         reports.put(("error", index, repr(exc)))
         raise
 
 
-async def _replica(index: int, config: ReplicaConfig, reports: Any, gate: Any, stop: Any) -> None:
-    async with config.running(_ReportingProgress(reports)) as analytics:
+async def _replica(
+    index: int, config: ReplicaConfig, reports: Any, gate: Any, timing: Any, stop: Any
+) -> None:
+    async with config.running(_ReportingProgress(reports, timing)) as analytics:
         while not stop.is_set():
             if gate.is_set():
                 analytics.gate.set()
@@ -99,6 +110,7 @@ class Replicas:
         self._context = multiprocessing.get_context("spawn")  # no forked event loop or sockets
         self._reports: Any = self._context.Queue()
         self.gate: Any = self._context.Event()
+        self.timing: Any = self._context.Event()  # set: report event ids, not only counts
         self._stop: Any = self._context.Event()
         self._progress = progress
         self._assigned: dict[int, dict[str, set[TopicPartition]]] = {}
@@ -106,7 +118,7 @@ class Replicas:
         self._processes = [
             self._context.Process(
                 target=_replica_main,
-                args=(index, config, self._reports, self.gate, self._stop),
+                args=(index, config, self._reports, self.gate, self.timing, self._stop),
                 name=f"analytics-replica-{index}",
                 daemon=True,
             )
@@ -132,6 +144,10 @@ class Replicas:
             self._progress.record(
                 group, [uuid.UUID(bytes=ids[i : i + 16]) for i in range(0, len(ids), 16)], at
             )
+        elif kind == "count":
+            _, group, count, at = message
+            self.applied += count
+            self._progress.record_count(group, count, at)
         elif kind == "assigned":
             _, index, held = message
             self._assigned[index] = {

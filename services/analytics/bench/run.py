@@ -367,6 +367,7 @@ async def run_bench(
             }
             steady = None
             if options.steady_seconds > 0:
+                replicas.timing.set()  # from now on the replicas report event ids
                 steady = await steady_publish(
                     bootstrap_servers=bootstrap_servers,
                     province=province,

@@ -18,7 +18,7 @@ from shared.events.contracts.records import StudentEnrolled, StudentLeft, Studen
 LifecycleEvent = StudentEnrolled | StudentTransferred | StudentLeft
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value; not frozen for speed (see census.HistoryEvent)
 class Placement:
     """Where a learner stands at a revision; school_id None once they left."""
 

@@ -39,3 +39,17 @@ def test_counts_by_group_and_keeps_the_latest_commit_time() -> None:
     assert progress.by_group == {"analytics.health": 3, "analytics.enrolment": 1}
     assert progress.last_commit == {"analytics.health": 10.0, "analytics.enrolment": 8.0}
     assert progress.applied == 4
+
+
+def test_counts_without_ids_add_up_with_ids_and_time_only_published_events() -> None:
+    progress = Progress()
+    timed, untimed = uuid.uuid4(), uuid.uuid4()
+    progress.record_count("analytics.health", 2_000, 5.0)  # a replica's catch-up batch
+    progress.published_at[timed] = [4.0, 2]  # read by two groups
+    progress.record("analytics.health", [timed, untimed], 6.5)
+    assert progress.delays == []  # one of its two groups has it
+    progress.record("analytics.enrolment", [timed], 7.25)
+    assert progress.delays == [3.25]
+    assert progress.published_at == {}
+    assert progress.by_group == {"analytics.health": 2_002, "analytics.enrolment": 1}
+    assert progress.applied == 2_003
