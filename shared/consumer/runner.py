@@ -200,11 +200,14 @@ class EventConsumer:
             self.on_committed(fresh)
         now = datetime.now(UTC)
         observe_all(self._delay, [(now - e.envelope.time).total_seconds() for e in fresh])
-        applied = {e.envelope.id for e in fresh}
         outcomes: Counter[tuple[str, str]] = Counter()
-        for event in events:
-            outcome = "applied" if event.envelope.id in applied else "duplicate"
-            outcomes[(event.record.topic, outcome)] += 1
+        if len(fresh) == len(events):  # the usual case: no duplicate, no set of ids to build
+            outcomes.update((event.record.topic, "applied") for event in events)
+        else:
+            applied = {e.envelope.id for e in fresh}
+            for event in events:
+                outcome = "applied" if event.envelope.id in applied else "duplicate"
+                outcomes[(event.record.topic, outcome)] += 1
         for (topic, outcome), n in outcomes.items():
             self._count(topic, outcome, n)
 
