@@ -134,13 +134,14 @@ class Progress:
     def record(self, group: str, ids: Sequence[uuid.UUID], now: float) -> None:
         """GROUP committed the events IDS at NOW (time.perf_counter, which is the system-wide
         monotonic clock on Linux, so replicas in other processes report on the same clock)."""
-        for event_id in ids if self.published_at else ():
-            pending = self.published_at.get(event_id)
-            if pending is not None:
-                pending[1] -= 1
-                if pending[1] <= 0:
-                    self.delays.append(now - pending[0])
-                    del self.published_at[event_id]
+        if self.published_at:
+            for event_id in ids:
+                pending = self.published_at.get(event_id)
+                if pending is not None:
+                    pending[1] -= 1
+                    if pending[1] <= 0:
+                        self.delays.append(now - pending[0])
+                        del self.published_at[event_id]
         self.record_count(group, len(ids), now)
 
     def record_count(self, group: str, count: int, now: float) -> None:
