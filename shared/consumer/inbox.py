@@ -19,10 +19,15 @@ async def claim_new(
     """
     if not conn.is_in_transaction():
         raise RuntimeError("inbox claims must share the transaction of the effects")
+    # Claimed in one order, the ids' own: right after a rebalance the member that lost a
+    # partition may still be applying the batch it fetched from it while the new owner applies
+    # the same events. Each waits on the keys the other inserted first; in the batches' own
+    # orders the two could each hold a part and wait for the other's (a deadlock PostgreSQL
+    # breaks by failing one batch), in one order the second simply waits for the first.
     rows = await conn.fetch(
         "INSERT INTO inbox (consumer, event_id, topic) "
         "SELECT $1, e.id, e.topic FROM unnest($2::uuid[], $3::text[]) AS e(id, topic) "
-        "ON CONFLICT DO NOTHING RETURNING event_id",
+        "ORDER BY e.id ON CONFLICT DO NOTHING RETURNING event_id",
         consumer,
         [event_id for event_id, _ in events],
         [topic for _, topic in events],
