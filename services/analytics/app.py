@@ -48,7 +48,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         migrations=Path(__file__).parent / "migrations",
         publishes=[ReportReady],
         build_consumers=lambda: [
-            org_mirror_consumer("analytics", on_committed=mark_dirty),
+            org_mirror_consumer("analytics", on_committed=mark_dirty, quiet=True),
             enrolment_consumer(mark_dirty),
             health_consumer(mark_dirty),
             staff_consumer(),

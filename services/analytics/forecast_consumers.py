@@ -34,4 +34,5 @@ def staff_consumer(
         description="Keeps teachers' school, subjects, birth date and sex for the "
         "teacher-shortage forecast.",
         on_committed=on_committed,
+        quiet=True,  # staff lists change by the school year, not by the second
     )

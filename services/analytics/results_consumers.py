@@ -85,4 +85,5 @@ def teacher_stats_consumer(
         description="Maintains teachers per school, main subject, sex and birth year, for each "
         "school year, from staff profiles (newest revision wins).",
         on_committed=on_committed,
+        quiet=True,  # staff lists change by the school year, not by the second
     )

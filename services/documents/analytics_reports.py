@@ -173,6 +173,7 @@ def analytics_report_consumer() -> EventConsumer:
         handler=_apply,
         description="Turns analytics.report.ready into an outgoing draft to the addressed "
         "unit (a commune and its schools), once per report.",
+        quiet=True,  # a few reports a day; a clerk issues the draft
     )
 
 

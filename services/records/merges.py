@@ -248,4 +248,5 @@ def merge_consumer() -> EventConsumer:
         contracts=[PersonMerged, PersonUnmerged],
         handler=_apply,
         description="Moves what records holds under a merged learner's ID to the survivor.",
+        quiet=True,  # merges are a clerk's decisions, a few a day
     )

@@ -105,12 +105,17 @@ class EventConsumer:
         max_attempts: int = 3,
         on_committed: Callable[[list[IncomingEvent]], None] | None = None,
         deduplicated_by_handler: bool = False,
+        quiet: bool = False,
     ) -> None:
         """DEDUPLICATED_BY_HANDLER: the handler itself stores the id of everything it applies
         (a record id, a revision) in the transaction of its effects, and skips what it holds,
         after locking what it reads; so a redelivered or republished event changes nothing
         without the inbox. The inbox row per event is then only cost: it was the largest
-        write of the analytics catch-up (a quarter of PostgreSQL's time at 1 M learners)."""
+        write of the analytics catch-up (a quarter of PostgreSQL's time at 1 M learners).
+
+        QUIET: the group's events are rare and may take up to half a second longer to apply
+        (an organisation tree, staff lists); its idle polls are held longer, which spares the
+        broker (see shared.service.QUIET_FETCH_MAX_WAIT_MS)."""
         self.service = service
         self.name = name
         self.group_id = f"{service}.{name}"
@@ -122,6 +127,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.on_committed = on_committed  # runs after the database commit, e.g. to refresh gauges
         self.deduplicated_by_handler = deduplicated_by_handler
+        self.quiet = quiet
         self.pool: asyncpg.Pool | None = None
         self.producer: EventProducer | None = None
         # Labelled metric children, looked up once: `labels()` per event cost more than the

@@ -17,8 +17,14 @@ async def _apply(conn: Connection, events: list[IncomingEvent]) -> None:
 
 
 def org_mirror_consumer(
-    service: str, *, on_committed: Callable[[list[IncomingEvent]], None] | None = None
+    service: str,
+    *,
+    on_committed: Callable[[list[IncomingEvent]], None] | None = None,
+    quiet: bool = False,
 ) -> EventConsumer:
+    """QUIET for a service that only reads the tree (analytics rolls figures up at query
+    time); not for one that checks writes against it, where a school just created must be
+    known at once."""
     return EventConsumer(
         service=service,
         name="org-mirror",
@@ -26,4 +32,5 @@ def org_mirror_consumer(
         handler=_apply,
         description="Keeps this service's copy of the organisation tree (newest revision wins).",
         on_committed=on_committed,
+        quiet=quiet,
     )
