@@ -168,7 +168,15 @@ async def start_broker(broker: KafkaBroker) -> None:
     over a minute, while neither its consumers nor its HTTP API (served once this returns)
     were up. Each subscriber has its own Kafka consumer; nothing is shared between starts."""
     await broker.connect()
-    await asyncio.gather(*(subscriber.start() for subscriber in broker.subscribers))
+    starts = [asyncio.ensure_future(subscriber.start()) for subscriber in broker.subscribers]
+    try:
+        await asyncio.gather(*starts)
+    except BaseException:
+        # One failed (the broker is unreachable, say): stop waiting for the others' groups
+        # rather than leave them joining behind a service that is not starting.
+        for start in starts:
+            start.cancel()
+        raise
     for publisher in broker.publishers:
         await publisher.start()
     broker.running = True

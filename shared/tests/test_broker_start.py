@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -64,5 +65,43 @@ async def test_every_group_gets_its_partitions_and_the_starts_overlap(kafka):
         assert assigned == {
             c.group_id: {(t, p) for t in c.topics for p in (0, 1)} for c in consumers
         }
+    finally:
+        await broker.stop()
+
+
+async def test_a_failed_start_stops_the_others_waiting_for_their_groups(kafka):
+    consumers = [
+        EventConsumer(
+            service="test",
+            name=f"fail-{n}",
+            contracts=[make_contract()],
+            handler=_ignore,
+            description="test",
+        )
+        for n in range(2)
+    ]
+    broker = KafkaBroker(kafka.bootstrap_servers)
+    for consumer in consumers:
+        subscribe_consumer(broker, consumer, max_records=10)
+    cancelled = asyncio.Event()
+
+    async def fail() -> None:
+        raise RuntimeError("group coordinator unreachable")
+
+    async def wait_for_ever() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    failing, waiting = broker.subscribers
+    failing.start = fail  # type: ignore[method-assign]
+    waiting.start = wait_for_ever  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RuntimeError, match="group coordinator unreachable"):
+            await start_broker(broker)
+        await asyncio.wait_for(cancelled.wait(), timeout=5)
+        assert not broker.running
     finally:
         await broker.stop()
