@@ -22,17 +22,22 @@ async def _ignore(conn: Connection, events: list[IncomingEvent]) -> None:
     return None
 
 
-async def test_every_group_gets_its_partitions_and_the_starts_overlap(kafka):
-    consumers = [
+def _consumers(name: str, count: int) -> list[EventConsumer]:
+    """COUNT groups, each on a topic of its own."""
+    return [
         EventConsumer(
             service="test",
-            name=f"start-{n}",
+            name=f"{name}-{n}",
             contracts=[make_contract()],
             handler=_ignore,
             description="test",
         )
-        for n in range(3)
+        for n in range(count)
     ]
+
+
+async def test_every_group_gets_its_partitions_and_the_starts_overlap(kafka):
+    consumers = _consumers("start", 3)
     topics = {t for c in consumers for t in c.topics}
     await ensure_topics(
         kafka.bootstrap_servers, topics | {dead_letter_topic(t) for t in topics}, partitions=2
@@ -70,16 +75,7 @@ async def test_every_group_gets_its_partitions_and_the_starts_overlap(kafka):
 
 
 async def test_a_failed_start_stops_the_others_waiting_for_their_groups(kafka):
-    consumers = [
-        EventConsumer(
-            service="test",
-            name=f"fail-{n}",
-            contracts=[make_contract()],
-            handler=_ignore,
-            description="test",
-        )
-        for n in range(2)
-    ]
+    consumers = _consumers("fail", 2)
     broker = KafkaBroker(kafka.bootstrap_servers)
     for consumer in consumers:
         subscribe_consumer(broker, consumer, max_records=10)
