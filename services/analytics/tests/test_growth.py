@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.analytics.domain.growth import (
     GrowthResult,
@@ -19,6 +21,7 @@ from services.analytics.domain.growth import (
     lms_z,
     months_to_days,
     restricted_lms_z,
+    screen_who2007,
     who_round,
 )
 
@@ -424,3 +427,45 @@ def test_result_is_frozen() -> None:
     assert isinstance(r, GrowthResult)
     with pytest.raises(AttributeError):
         r.zhfa = 0.0  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- the consumer's path
+
+
+def _screened_by_assess(sex: int, age: float, height: float, weight: float) -> tuple[str, bool]:
+    result = assess(sex, age, height, weight)
+    if result.fhfa or result.fwfa or result.fbfa:
+        return "flagged", False
+    return result.nutrition_status, result.status.stunted
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    sex=st.sampled_from([1, 2]),
+    age=st.floats(min_value=60, max_value=229, exclude_max=True),
+    # Wide enough to reach every band, WHO's restricted tails and each flag.
+    height=st.floats(min_value=40, max_value=249.9),
+    weight=st.floats(min_value=3, max_value=299.9),
+)
+def test_screen_5_19_answers_as_assess(sex: int, age: float, height: float, weight: float) -> None:
+    assert screen_who2007(sex, age, height, weight) == _screened_by_assess(sex, age, height, weight)
+
+
+@pytest.mark.parametrize(
+    ("sex", "age", "height", "weight", "expected"),
+    [
+        (1, 120.0, 137.78, 31.0, ("normal", False)),  # zhfa 0.00, zbfa -0.07
+        (1, 120.0, 120.0, 31.0, ("obese", True)),  # zhfa -2.79, zbfa 2.04
+        (1, 150.0, 150.0, 50.0, ("overweight", False)),  # zbfa 1.55
+        (2, 96.5, 128.0, 20.0, ("thin", False)),  # zbfa -2.66
+        (2, 96.5, 128.0, 18.5, ("severely_thin", False)),  # zbfa -3.59 (restricted)
+        (1, 120.0, 60.0, 31.0, ("flagged", False)),  # zhfa -12.20
+        (2, 200.0, 160.0, 140.0, ("flagged", False)),  # zbfa 5.61, no weight-for-age
+        (1, 228.99, 176.0, 68.0, ("normal", False)),  # the last month
+    ],
+)
+def test_screen_5_19_cases(
+    sex: int, age: float, height: float, weight: float, expected: tuple[str, bool]
+) -> None:
+    assert screen_who2007(sex, age, height, weight) == expected
+    assert _screened_by_assess(sex, age, height, weight) == expected
