@@ -9,7 +9,7 @@ inbox rows: the history's (learner, revision) key says what it has applied (see
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from services.analytics import census_store, store
@@ -19,7 +19,7 @@ from services.analytics.domain.census import (
     history_event,
     placement_intervals,
 )
-from services.analytics.domain.enrolment import fold_enrolments
+from services.analytics.domain.enrolment import fold_enrolments, placement_of
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.db.pool import Connection
 from shared.events.contracts.identity import PersonMerged, PersonUnmerged
@@ -37,28 +37,38 @@ async def apply_enrolments(conn: Connection, events: list[IncomingEvent]) -> set
         for e in events
         if isinstance(e.data, StudentEnrolled | StudentTransferred | StudentLeft)
     ]
-    await census_store.lock_learners(conn, sorted({data.learner_id for data, _, _ in lifecycle}))
-    await _apply_counts(conn, [data for data, _, _ in lifecycle])
-    return await _apply_history(conn, lifecycle, events)
+    learners = sorted({data.learner_id for data, _, _ in lifecycle})
+    await census_store.lock_learners(conn, learners)
+    # What was held before this batch, read once for both steps: the counts start from the
+    # placements it gives, and the history adds the batch's events to it.
+    history = await census_store.events_of(conn, learners) if learners else {}
+    await _apply_counts(conn, history, [data for data, _, _ in lifecycle])
+    return await _apply_history(conn, history, lifecycle, events)
 
 
-async def _apply_counts(conn: Connection, data: list[Lifecycle]) -> None:
-    """Lock the learners' placements, fold, write the deltas."""
-    current = await store.lock_placements(conn, sorted({d.learner_id for d in data}))
-    result = fold_enrolments(current, data)
-    await store.save_placements(conn, result.placements, held=current.keys())
-    await store.add_to_counts(conn, result.deltas)
+async def _apply_counts(
+    conn: Connection, history: Mapping[str, list[HistoryEvent]], data: list[Lifecycle]
+) -> None:
+    """Fold from the placements the held history gives, write the deltas."""
+    current = {
+        learner: placement
+        for learner, held in history.items()
+        if (placement := placement_of(held)) is not None
+    }
+    await store.add_to_counts(conn, fold_enrolments(current, data).deltas)
 
 
 async def _apply_history(
     conn: Connection,
+    history: dict[str, list[HistoryEvent]],
     lifecycle: list[tuple[Lifecycle, datetime, uuid.UUID]],
     events: list[IncomingEvent],
 ) -> set[uuid.UUID]:
     """Keep every lifecycle event by its effective date, rewrite the placement intervals of the
     learners it touched (from all their events, so arrival order does not matter), and keep
     identity's person merges (from EVENTS) so that a merged child counts once on any date.
-    Returns the ids of the lifecycle events whose (learner, revision) was held already."""
+    HISTORY: the batch's learners' events held before it (updated here). Returns the ids of
+    the lifecycle events whose (learner, revision) was held already."""
     dated = [(history_event(data), time, event_id) for data, time, event_id in lifecycle]
     merges = [
         Merge(str(e.data.merge_id), e.data.survivor_id, e.data.merged_id, undone=False)
@@ -69,14 +79,10 @@ async def _apply_history(
         for e in events
         if isinstance(e.data, PersonUnmerged)
     ]
-    learners = sorted({event.learner_id for event, _, _ in dated})
     duplicates: set[uuid.UUID] = set()
-    if learners:
-        # What was held before this batch, read once: the batch's events are added here
-        # rather than read back after they are written.
-        history = await census_store.events_of(conn, learners)
+    if dated:
         # Only learners with events held before can have intervals to replace.
-        placed_before = [learner for learner in learners if history[learner]]
+        placed_before = [learner for learner, held in history.items() if held]
         known = {(e.learner_id, e.revision) for held in history.values() for e in held}
         new: list[tuple[HistoryEvent, datetime]] = []
         for event, time, event_id in dated:

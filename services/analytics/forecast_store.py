@@ -67,7 +67,8 @@ async def schools_under(conn: Connection, root: str) -> list[asyncpg.Record]:
 
 async def latest_school_year(conn: Connection, school_ids: Sequence[str]) -> str | None:
     return await conn.fetchval(
-        "SELECT max(school_year) FROM learner_placement WHERE school_id = ANY($1::text[])",
+        """SELECT max(school_year) FROM enrolment_intervals
+           WHERE school_id = ANY($1::text[]) AND valid_to IS NULL""",
         list(school_ids),
     )
 
@@ -75,10 +76,14 @@ async def latest_school_year(conn: Connection, school_ids: Sequence[str]) -> str
 async def enrolment_by_grade(
     conn: Connection, school_ids: Sequence[str], school_year: str
 ) -> list[asyncpg.Record]:
-    """Learners placed now, by school and general-education grade, in one school year."""
+    """Learners placed now, by school and general-education grade, in one school year: the
+    open intervals of the enrolment history, which are exactly the placements of the learners'
+    newest revisions (an older revision's interval ends where a newer one starts; a leaver's
+    newest revision places them nowhere)."""
     return await conn.fetch(
-        """SELECT school_id, grade, count(*)::int AS learners FROM learner_placement
-           WHERE school_year = $2 AND school_id = ANY($1::text[]) AND grade BETWEEN 1 AND 12
+        """SELECT school_id, grade, count(*)::int AS learners FROM enrolment_intervals
+           WHERE valid_to IS NULL AND school_year = $2 AND school_id = ANY($1::text[])
+             AND grade BETWEEN 1 AND 12
            GROUP BY school_id, grade ORDER BY school_id, grade""",
         list(school_ids),
         school_year,

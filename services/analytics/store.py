@@ -2,74 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import asyncpg
 
-from services.analytics.domain.enrolment import Placement
-from shared.db.keyed import rows_of_keys
 from shared.db.pool import Connection
-
-
-async def lock_placements(conn: Connection, learner_ids: Sequence[str]) -> dict[str, Placement]:
-    rows = await conn.fetch(
-        rows_of_keys("learner_placement", "learner_id", lock=True), sorted(set(learner_ids))
-    )
-    return {
-        r["learner_id"]: Placement(
-            r["revision"], r["school_id"], r["school_year"], r["grade"], r["sex"]
-        )
-        for r in rows
-    }
-
-
-PLACEMENT_COLUMNS = ("learner_id", "revision", "school_id", "school_year", "grade", "sex")
-
-
-async def save_placements(
-    conn: Connection, placements: Mapping[str, Placement], held: Collection[str]
-) -> None:
-    """Write the changed placements; HELD: the learners that had one (locked by
-    `lock_placements`). The others are new rows, sent by COPY: the upsert's arrays cost the
-    client a type check per element and the server a conflict probe per row."""
-    if not placements:
-        return
-    new = [i for i in placements if i not in held]
-    if new:
-        await conn.copy_records_to_table(
-            "learner_placement",
-            columns=PLACEMENT_COLUMNS,
-            records=[
-                (
-                    i,
-                    placements[i].revision,
-                    placements[i].school_id,
-                    placements[i].school_year,
-                    placements[i].grade,
-                    placements[i].sex,
-                )
-                for i in new
-            ],
-        )
-    ids = [i for i in placements if i in held]
-    if not ids:
-        return
-    await conn.execute(
-        """INSERT INTO learner_placement (learner_id, revision, school_id, school_year, grade, sex)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],
-                                $6::text[])
-           ON CONFLICT (learner_id) DO UPDATE SET revision = EXCLUDED.revision,
-               school_id = EXCLUDED.school_id, school_year = EXCLUDED.school_year,
-               grade = EXCLUDED.grade, sex = EXCLUDED.sex
-           -- A belt to the fold's braces: never overwrite a newer placement.
-           WHERE learner_placement.revision < EXCLUDED.revision""",
-        ids,
-        [placements[i].revision for i in ids],
-        [placements[i].school_id for i in ids],
-        [placements[i].school_year for i in ids],
-        [placements[i].grade for i in ids],
-        [placements[i].sex for i in ids],
-    )
 
 
 async def add_to_counts(conn: Connection, deltas: Mapping[tuple[str, str], int]) -> None:

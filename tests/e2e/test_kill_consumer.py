@@ -64,12 +64,14 @@ async def test_maintained_counts_equal_a_recount_from_the_placements(platform):
             """SELECT coalesce(e.school_id, p.school_id) AS school_id, e.enrolled, p.recount
                FROM (SELECT school_id, sum(enrolled) AS enrolled FROM school_enrolment
                      GROUP BY school_id) e
-               FULL JOIN (SELECT school_id, count(*) AS recount FROM learner_placement
-                          WHERE school_id IS NOT NULL GROUP BY school_id) p
+               FULL JOIN (SELECT school_id, count(*) AS recount FROM enrolment_intervals
+                          WHERE valid_to IS NULL GROUP BY school_id) p
                ON p.school_id = e.school_id
                WHERE coalesce(e.enrolled, 0) <> coalesce(p.recount, 0)"""
         )
-        schools = await conn.fetchval("SELECT count(DISTINCT school_id) FROM learner_placement")
+        schools = await conn.fetchval(
+            "SELECT count(DISTINCT school_id) FROM enrolment_intervals WHERE valid_to IS NULL"
+        )
     finally:
         await conn.close()
     assert schools >= 1

@@ -9,7 +9,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.analytics.domain.enrolment import Placement, fold_enrolments
+from services.analytics.domain.census import HistoryEvent
+from services.analytics.domain.enrolment import Placement, fold_enrolments, placement_of
 from shared.events.contracts.records import StudentEnrolled, StudentLeft, StudentTransferred
 
 
@@ -146,3 +147,30 @@ def test_any_delivery_order_with_duplicates_equals_a_recount(history, data):
     recount = Counter((school, "2025-2026") for school in where.values() if school is not None)
     assert +counts == recount
     assert all(v >= 0 for v in counts.values())
+
+
+def held(revision: int, school: str | None, sex: str | None = None) -> HistoryEvent:
+    kind = "records.student.left" if school is None else "records.student.enrolled"
+    grade = None if school is None else 4
+    return HistoryEvent(
+        "L1", revision, kind, date(2025, 9, revision), school, "2025-2026", grade, sex
+    )
+
+
+def test_the_placement_held_is_the_newest_revisions_in_any_order():
+    # Held events come back from the history in no particular order.
+    events = [held(3, "C"), held(1, "A", "female"), held(2, "B")]
+    assert placement_of(events) == Placement(3, "C", "2025-2026", 4, "female")
+    assert placement_of([held(2, None), held(1, "A")]) == Placement(2, None, "2025-2026", 0, None)
+    assert placement_of([]) is None
+
+
+def test_folding_from_the_held_placement_moves_the_count():
+    # What the consumer does: the placement the history gives, then the batch's events.
+    placement = placement_of([held(1, "A"), held(2, "B")])
+    assert placement is not None
+    result = fold_enrolments(
+        {"L1": placement},
+        [event("L1", 2, "X"), event("L1", 3, "C")],  # revision 2 is held: no effect
+    )
+    assert result.deltas == Counter({("B", "2025-2026"): -1, ("C", "2025-2026"): 1})

@@ -83,24 +83,27 @@ async def conn(fresh_db: str) -> AsyncIterator[Connection]:
                 ("S-THCS-B", "school", "Trường THCS An Hưng", "C-B", "lower_secondary"),
             ],
         )
+        # Learners placed now: open intervals of the enrolment history.
         for school, (first, counts) in ENROLMENT.items():
             for offset, learners in enumerate(counts):
                 await connection.execute(
-                    """INSERT INTO learner_placement
-                           (learner_id, revision, school_id, school_year, grade, sex)
+                    """INSERT INTO enrolment_intervals (learner_id, revision, school_id,
+                           school_year, grade, sex, valid_from, valid_to)
                        SELECT $1 || '-' || $2::int || '-' || n, 1, $1, '2025-2026', $2::int,
-                              'female'
+                              'female', '2025-09-05', NULL
                        FROM generate_series(1, $3) AS n""",
                     school,
                     first + offset,
                     learners,
                 )
         await connection.executemany(
-            "INSERT INTO learner_placement (learner_id, revision, school_id, school_year, grade, "
-            "sex) VALUES ($1, 3, $2, $3, $4, 'male')",
+            "INSERT INTO enrolment_intervals (learner_id, revision, school_id, school_year, "
+            "grade, sex, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, 'male', $6, $7)",
             [
-                ("LEFT-1", None, "2025-2026", 6),  # left: counted nowhere
-                ("OLD-1", "S-THCS-A", "2024-2025", 7),  # another school year
+                # moved on (a newer revision placed them elsewhere or they left): not counted
+                ("LEFT-1", 2, "S-THCS-A", "2025-2026", 6, date(2025, 9, 5), date(2026, 1, 10)),
+                # placed now, but in another school year
+                ("OLD-1", 3, "S-THCS-A", "2024-2025", 7, date(2024, 9, 5), None),
             ],
         )
         yield connection

@@ -557,17 +557,14 @@ async def check(conn: Connection, final: Final) -> None:
     assert +Counter({(r["school_id"], r["school_year"]): r["enrolled"] for r in rows}) == (
         expected_enrolment
     )
-    placed = await conn.fetch("SELECT learner_id, revision, school_id FROM learner_placement")
+    # The open placement intervals (what the forecast reads) are the newest revisions'.
+    placed = await conn.fetch(
+        "SELECT learner_id, revision, school_id FROM enrolment_intervals WHERE valid_to IS NULL"
+    )
     assert {r["learner_id"]: (r["revision"], r["school_id"]) for r in placed} == {
-        learner: (
-            e.revision,
-            None
-            if isinstance(e, StudentLeft)
-            else e.to_school_id
-            if isinstance(e, StudentTransferred)
-            else e.school_id,
-        )
+        learner: (e.revision, e.to_school_id if isinstance(e, StudentTransferred) else e.school_id)
         for learner, e in newest.items()
+        if not isinstance(e, StudentLeft)
     }
     # Rolled up along the final tree: each commune's schools.
     for commune in COMMUNES:
