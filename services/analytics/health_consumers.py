@@ -10,6 +10,7 @@ from services.analytics.domain.health_fold import (
     HealthState,
     Key,
     Timed,
+    counted_marks,
     fold_health,
     merge_links,
     persons,
@@ -66,14 +67,19 @@ async def apply_health(conn: Connection, events: list[IncomingEvent]) -> set[uui
     state = HealthState(
         measurements=measurements,
         swims=swims,
-        counted=await health_store.load_counted(conn, sorted(touched | regrouped)),
+        counted=await health_store.load_counted(
+            conn, sorted(touched | regrouped), sorted(universe)
+        ),
         person_of=dict(after),
         regrouped=regrouped,
     )
     result = fold_health(state, timed)
-    await health_store.remember(conn, result.new_measurements, result.new_swims)
+    marks = counted_marks(state.counted, result.counted)
+    await health_store.remember(conn, result.new_measurements, result.new_swims, marks.mark)
+    inserted = {m.measurement_id for m in result.new_measurements}
+    await health_store.move_marks(conn, marks, inserted)
     held = {(person, c) for person, shares in state.counted.items() for c in shares}
-    await health_store.save_counted(conn, result.counted, held)
+    await health_store.save_counted_swims(conn, result.counted, held)
     await health_store.add_to_cells(conn, result.deltas)
     return {records[position][0].id for position in result.duplicates}
 

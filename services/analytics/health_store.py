@@ -15,6 +15,7 @@ from services.analytics.domain.health_fold import (
     SWIM_COUNTERS,
     Cells,
     Counted,
+    CountedMarks,
     Key,
     Measurement,
     MeasurementShare,
@@ -43,15 +44,14 @@ MEASUREMENT_COLUMNS = (
     "measurement_id", "learner_id", "campaign_id", "event_time", "measured_on", "school_id",
     "class_id", "sex", "birth_date", "height_cm", "weight_kg", "eyesight_left",
     "eyesight_right", "eye_conditions", "replaces", "grade",
+    # the mark of a counted measurement (migration 0010), NULL on the others
+    "counted_for", "age_group", "nutrition_status", "stunted", "eyes_examined",
+    "acuity_measured", "reduced_acuity",
 )  # fmt: skip
+NOT_COUNTED = (None,) * 7
 SWIM_COLUMNS = (
     "assessment_id", "learner_id", "campaign_id", "event_time", "assessed_on", "school_id",
     "class_id", "ability", "replaces", "grade",
-)  # fmt: skip
-COUNTED_MEASUREMENT_COLUMNS = (
-    "learner_id", "campaign_id", "measurement_id", "measured_on", "event_time", "school_id",
-    "class_id", "grade", "sex", "age_group", "nutrition_status", "stunted", "eyes_examined",
-    "eye_conditions", "acuity_measured", "reduced_acuity",
 )  # fmt: skip
 COUNTED_SWIM_COLUMNS = (
     "learner_id", "campaign_id", "assessment_id", "school_id", "class_id", "grade", "sex",
@@ -214,16 +214,26 @@ async def load_records_of(
 
 
 async def load_counted(
-    conn: Connection, person_ids: Sequence[str]
+    conn: Connection, person_ids: Sequence[str], learner_ids: Sequence[str]
 ) -> dict[str, dict[str, Counted]]:
-    """The shares of these persons in every campaign: person -> campaign -> share. (The
-    `learner_id` of the counted tables is the person's ID: the survivor of its merges.)"""
+    """The shares of these persons in every campaign: person -> campaign -> share.
+    LEARNER_IDS: every learner ID of those persons, whose rows carry the marks of the
+    measurements that count (`counted_for` is the person's ID: the survivor of its merges;
+    the `learner_id` of the counted swims is too)."""
     ids = list(person_ids)
-    measured = await conn.fetch(rows_of_keys("health_counted_measurements", "learner_id"), ids)
+    wanted = set(ids)
+    measured = [
+        r
+        for r in await conn.fetch(
+            rows_of_keys("health_measurements", "learner_id") + " WHERE t.counted_for IS NOT NULL",
+            list(learner_ids),
+        )
+        if r["counted_for"] in wanted
+    ]
     swum = await conn.fetch(rows_of_keys("health_counted_swims", "learner_id"), ids)
     shares: dict[Key, Counted] = {}
     for r in measured:
-        shares[(r["learner_id"], r["campaign_id"])] = Counted(
+        shares[(r["counted_for"], r["campaign_id"])] = Counted(
             measurement=MeasurementShare(
                 measurement_id=r["measurement_id"],
                 measured_on=r["measured_on"],
@@ -254,10 +264,14 @@ async def load_counted(
 
 
 async def remember(
-    conn: Connection, measurements: Sequence[Measurement], swims: Sequence[SwimAssessment]
+    conn: Connection,
+    measurements: Sequence[Measurement],
+    swims: Sequence[SwimAssessment],
+    marks: Mapping[uuid.UUID, tuple[str, MeasurementShare]],
 ) -> None:
-    """Store new records. No ON CONFLICT: a record id we hold under another learner or campaign
-    is a corrupt event; the unique violation fails it (and the runner dead-letters it)."""
+    """Store new records, the measurements among them that count marked as MARKS says. No ON
+    CONFLICT: a record id we hold under another learner or campaign is a corrupt event; the
+    unique violation fails it (and the runner dead-letters it)."""
     # COPY: one round trip for the batch, and far less server work than a row-by-row INSERT.
     if measurements:
         await conn.copy_records_to_table(
@@ -281,6 +295,7 @@ async def remember(
                     list(m.eye_conditions),
                     m.replaces,
                     m.grade,
+                    *_mark(marks.get(m.measurement_id)),
                 )
                 for m in measurements
             ],
@@ -307,51 +322,70 @@ async def remember(
         )
 
 
-async def save_counted(
+def _mark(mark: tuple[str, MeasurementShare] | None) -> tuple[object, ...]:
+    """The values of the mark columns (MEASUREMENT_COLUMNS' last seven)."""
+    if mark is None:
+        return NOT_COUNTED
+    person, share = mark
+    return (
+        person,
+        share.age_group,
+        share.nutrition_status,
+        share.stunted,
+        share.eyes_examined,
+        share.acuity_measured,
+        share.reduced_acuity,
+    )
+
+
+async def move_marks(
+    conn: Connection, marks: CountedMarks, inserted: Collection[uuid.UUID]
+) -> None:
+    """Unmark the measurements that stopped counting and mark the held ones that count now
+    (INSERTED: the ids `remember` has just copied in, marked already). Only corrections and
+    merges move marks; a batch of new measurements has nothing to do here."""
+    if marks.unmark:
+        await conn.execute(
+            """UPDATE health_measurements SET counted_for = NULL, age_group = NULL,
+                   nutrition_status = NULL, stunted = NULL, eyes_examined = NULL,
+                   acuity_measured = NULL, reduced_acuity = NULL
+               WHERE measurement_id = ANY($1::uuid[])""",
+            sorted(marks.unmark),
+        )
+    held = sorted((i, mark) for i, mark in marks.mark.items() if i not in inserted)
+    if held:
+        values = [_mark(mark) for _, mark in held]
+        await conn.execute(
+            """UPDATE health_measurements m SET counted_for = v.counted_for,
+                   age_group = v.age_group, nutrition_status = v.nutrition_status,
+                   stunted = v.stunted, eyes_examined = v.eyes_examined,
+                   acuity_measured = v.acuity_measured, reduced_acuity = v.reduced_acuity
+               FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[],
+                           $6::bool[], $7::bool[], $8::bool[])
+                    AS v(measurement_id, counted_for, age_group, nutrition_status, stunted,
+                         eyes_examined, acuity_measured, reduced_acuity)
+               WHERE m.measurement_id = v.measurement_id""",
+            [i for i, _ in held],
+            *([v[column] for v in values] for column in range(7)),
+        )
+
+
+async def save_counted_swims(
     conn: Connection, changed: Mapping[Key, Counted], held: Collection[Key]
 ) -> None:
-    """Replace the shares of the changed (learner, campaign) pairs; HELD: the pairs that had
-    a share (from `load_counted`, under the persons' locks). Only those have rows to delete."""
+    """Replace the swim shares of the changed (person, campaign) pairs; HELD: the pairs that
+    had a share (from `load_counted`, under the persons' locks). Only those have rows to
+    delete."""
     if not changed:
         return
     keys = sorted(changed)
     stale = [k for k in keys if k in held]
     if stale:
-        learners, campaigns = [k[0] for k in stale], [k[1] for k in stale]
-        for table in ("health_counted_measurements", "health_counted_swims"):
-            await conn.execute(
-                f"""DELETE FROM {table} t USING unnest($1::text[], $2::text[]) AS k(l, c)
-                    WHERE t.learner_id = k.l AND t.campaign_id = k.c""",
-                learners,
-                campaigns,
-            )
-    measured = [(k, changed[k].measurement) for k in keys if changed[k].measurement is not None]
-    if measured:
-        await conn.copy_records_to_table(
-            "health_counted_measurements",
-            columns=COUNTED_MEASUREMENT_COLUMNS,
-            records=[
-                (
-                    k[0],
-                    k[1],
-                    m.measurement_id,
-                    m.measured_on,
-                    m.event_time,
-                    m.school_id,
-                    m.class_id,
-                    m.grade,
-                    m.sex,
-                    m.age_group,
-                    m.nutrition_status,
-                    m.stunted,
-                    m.eyes_examined,
-                    list(m.eye_conditions),
-                    m.acuity_measured,
-                    m.reduced_acuity,
-                )
-                for k, m in measured
-                if m is not None
-            ],
+        await conn.execute(
+            """DELETE FROM health_counted_swims t USING unnest($1::text[], $2::text[]) AS k(l, c)
+               WHERE t.learner_id = k.l AND t.campaign_id = k.c""",
+            [k[0] for k in stale],
+            [k[1] for k in stale],
         )
     swum = [(k, changed[k].swim) for k in keys if changed[k].swim is not None]
     if swum:

@@ -638,6 +638,38 @@ def fold_health(state: HealthState, events: Iterable[Timed]) -> HealthFold:
     return HealthFold(new_measurements, new_swims, changed, deltas.without_zeros(), duplicates)
 
 
+@dataclass(slots=True)
+class CountedMarks:
+    """How the marks of counted measurements move (see `counted_marks`)."""
+
+    unmark: set[uuid.UUID]  # counted before, count for nobody now
+    mark: dict[uuid.UUID, tuple[str, MeasurementShare]]  # count now: for whom, and what
+
+
+def counted_marks(
+    before: Mapping[str, Mapping[str, Counted]], changed: Mapping[Key, Counted]
+) -> CountedMarks:
+    """Which measurements stop or start counting, from the shares held before a batch
+    (person -> campaign -> share) and the shares the fold changed. A measurement that counted
+    for one person and now counts for another (a merge) is marked again, not unmarked; one
+    that still counts for the same person and campaign keeps its mark and its share."""
+    unmark: set[uuid.UUID] = set()
+    mark: dict[uuid.UUID, tuple[str, MeasurementShare]] = {}
+    for (person, campaign), new in changed.items():
+        held = before.get(person, {}).get(campaign)
+        old_share = None if held is None else held.measurement
+        new_share = new.measurement
+        old_id = None if old_share is None else old_share.measurement_id
+        new_id = None if new_share is None else new_share.measurement_id
+        if old_id == new_id:
+            continue
+        if old_id is not None:
+            unmark.add(old_id)
+        if new_share is not None:
+            mark[new_share.measurement_id] = (person, new_share)
+    return CountedMarks(unmark - mark.keys(), mark)
+
+
 RecordT = TypeVar("RecordT", Measurement, SwimAssessment)
 
 

@@ -38,8 +38,7 @@ SCHOOL_B = Principal("y-te-b", "school", "S-B")
 
 STATE_TABLES = (
     "health_measurements",
-    "swim_assessments",
-    "health_counted_measurements",
+    "swim_assessments",  # health_measurements carries the marks of counted measurements
     "health_counted_swims",
     "nutrition_cells",
     "eye_cells",

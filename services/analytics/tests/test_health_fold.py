@@ -25,6 +25,7 @@ from services.analytics.domain.health_fold import (
     SwimAssessment,
     Timed,
     classify_nutrition,
+    counted_marks,
     fold_health,
     measurement_share,
     recount,
@@ -481,3 +482,45 @@ def test_any_interleaving_and_batch_split_equals_a_recount(history, data):
     # written out directly.
     assert fold_once(*events).deltas == cells
     assert oracle(deliveries) == cells
+
+
+# --------------------------------------------------------------------------- marks
+
+
+def share_of(event: HealthMeasured) -> Counted:
+    return Counted(measurement_share(Measurement.of(T0, event)))
+
+
+def test_marks_move_only_when_the_counted_measurement_changes():
+    first, correction, kept = share_of(measured()), share_of(measured()), share_of(measured("L2"))
+    newcomer = share_of(measured("L3"))
+    marks = counted_marks(
+        {"L1": {CAMPAIGN: first}, "L2": {CAMPAIGN: kept}},
+        {("L1", CAMPAIGN): correction, ("L3", CAMPAIGN): newcomer},
+    )
+    assert marks.unmark == {id_of(first)}
+    assert marks.mark == {
+        id_of(correction): ("L1", correction.measurement),
+        id_of(newcomer): ("L3", newcomer.measurement),
+    }
+    # Everything retracted: unmarked, nothing marked.
+    nothing = counted_marks({"L1": {CAMPAIGN: first}}, {("L1", CAMPAIGN): Counted()})
+    assert (nothing.unmark, nothing.mark) == ({id_of(first)}, {})
+
+
+def id_of(counted: Counted) -> uuid.UUID:
+    assert counted.measurement is not None
+    return counted.measurement.measurement_id
+
+
+def test_a_merge_marks_the_winner_for_the_survivor_instead_of_unmarking_it():
+    # The retired ID's measurement is newer: it now counts for the survivor, whose own
+    # measurement stops counting; the retired person's share is emptied.
+    survivors = share_of(measured("S", on=DAY))
+    retired = share_of(measured("M", on=DAY + timedelta(days=1)))
+    marks = counted_marks(
+        {"S": {CAMPAIGN: survivors}, "M": {CAMPAIGN: retired}},
+        {("S", CAMPAIGN): retired, ("M", CAMPAIGN): Counted()},
+    )
+    assert marks.unmark == {id_of(survivors)}
+    assert marks.mark == {id_of(retired): ("S", retired.measurement)}
