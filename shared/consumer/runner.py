@@ -49,15 +49,29 @@ log = logging.getLogger(__name__)
 # 58 system error; 25006 read-only transaction (a failover in progress), 55P03 lock timeout.
 _TRANSIENT_SQLSTATE_CLASSES = {"08", "40", "53", "57", "58"}
 _TRANSIENT_SQLSTATES = {"25006", "55P03"}
+# And a schema that is not the one this code was written for: during a rolling upgrade the
+# new replica migrates at start while the old one is still consuming, and a table it writes
+# may be gone (42P01), a column or function renamed (42703, 42883, 42704), a table now a view
+# (42809). Event values travel as parameters, so no event can cause these; the old replica's
+# batch is redelivered (to it until it stops, then to the new one) instead of dead-lettered.
+_SCHEMA_MISMATCH_SQLSTATES = {"42P01", "42703", "42704", "42809", "42883"}
 
 
 def is_transient(exc: BaseException) -> bool:
     """Is this failure the infrastructure's (retry later) rather than the event's (poison)?"""
     if isinstance(exc, OSError | TimeoutError | ConnectionError | asyncpg.InterfaceError):
         return True
+    if isinstance(exc, asyncpg.InvalidCachedStatementError):
+        # A migration changed a table under a prepared statement ("cached plan must not change
+        # result type"); asyncpg drops the statement, and the retry prepares it again.
+        return True
     if isinstance(exc, asyncpg.PostgresError):
         state = getattr(exc, "sqlstate", None) or ""
-        return state[:2] in _TRANSIENT_SQLSTATE_CLASSES or state in _TRANSIENT_SQLSTATES
+        return (
+            state[:2] in _TRANSIENT_SQLSTATE_CLASSES
+            or state in _TRANSIENT_SQLSTATES
+            or state in _SCHEMA_MISMATCH_SQLSTATES
+        )
     return False
 
 

@@ -25,9 +25,20 @@ def test_database_trouble_is_transient():
     assert is_transient(pg_error(asyncpg.ReadOnlySQLTransactionError, "25006"))
 
 
+def test_a_schema_changed_by_a_newer_replica_is_transient():
+    # What an old replica meets while a new one has migrated (a rolling upgrade).
+    assert is_transient(pg_error(asyncpg.UndefinedTableError, "42P01"))
+    assert is_transient(pg_error(asyncpg.UndefinedColumnError, "42703"))
+    assert is_transient(pg_error(asyncpg.WrongObjectTypeError, "42809"))
+    assert is_transient(pg_error(asyncpg.UndefinedFunctionError, "42883"))
+    assert is_transient(pg_error(asyncpg.InvalidCachedStatementError, "0A000"))
+
+
 def test_the_events_own_faults_are_not():
     assert not is_transient(ValueError("grade 13"))
     assert not is_transient(KeyError("school_id"))
     assert not is_transient(pg_error(asyncpg.UniqueViolationError, "23505"))
     assert not is_transient(pg_error(asyncpg.CheckViolationError, "23514"))
     assert not is_transient(pg_error(asyncpg.NumericValueOutOfRangeError, "22003"))
+    assert not is_transient(pg_error(asyncpg.InvalidTextRepresentationError, "22P02"))
+    assert not is_transient(pg_error(asyncpg.FeatureNotSupportedError, "0A000"))
