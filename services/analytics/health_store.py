@@ -49,6 +49,12 @@ MEASUREMENT_COLUMNS = (
     "acuity_measured", "reduced_acuity",
 )  # fmt: skip
 NOT_COUNTED = (None,) * 7
+# What `load_counted` reads of a marked row: its share, not the measurement's values.
+COUNTED_COLUMNS = (
+    "t.counted_for, t.campaign_id, t.measurement_id, t.measured_on, t.event_time, t.school_id,"
+    " t.class_id, t.grade, t.sex, t.age_group, t.nutrition_status, t.stunted,"
+    " t.eyes_examined, t.eye_conditions, t.acuity_measured, t.reduced_acuity"
+)
 SWIM_COLUMNS = (
     "assessment_id", "learner_id", "campaign_id", "event_time", "assessed_on", "school_id",
     "class_id", "ability", "replaces", "grade",
@@ -225,7 +231,8 @@ async def load_counted(
     measured = [
         r
         for r in await conn.fetch(
-            rows_of_keys("health_measurements", "learner_id") + " WHERE t.counted_for IS NOT NULL",
+            rows_of_keys("health_measurements", "learner_id", select=COUNTED_COLUMNS)
+            + " WHERE t.counted_for IS NOT NULL",
             list(learner_ids),
         )
         if r["counted_for"] in wanted
