@@ -1,4 +1,5 @@
-"""The three measurements of the event path: raw consume, analytics catch-up, steady delay.
+"""The measurements of the event path: raw consume (without and with decoding), analytics
+catch-up, steady delay.
 
 Analytics runs here as it runs in the service: the consumers app.py wires (the same
 EventConsumer instances and handlers), subscribed with shared.service.subscribe_consumer
@@ -28,10 +29,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
+from services.analytics.bench.cpu import CpuUse, snapshot
 from services.analytics.bench.produce import BulkProducer
 from services.analytics.bench.synth import Province, newcomer
 from shared.consumer.runner import ConsumedRecord, EventConsumer, IncomingEvent
-from shared.events.envelope import dead_letter_topic
+from shared.events.envelope import EventDecoder, dead_letter_topic
 from shared.gc_tuning import tune_garbage_collector
 from shared.kafka import EventProducer, ensure_topics
 from shared.service import ServiceDefinition, subscribe_consumer
@@ -71,14 +73,21 @@ class RawConsume:
     records: int
     bytes: int
     seconds: float
+    cpu: CpuUse | None = None  # the machine's CPU time over the read, by role
 
     @property
     def rate(self) -> float:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-async def raw_consume(bootstrap_servers: str, partitions_of: dict[str, list[int]]) -> RawConsume:
-    """A plain aiokafka consumer reads the topics from the start to the end; no processing.
+async def raw_consume(
+    bootstrap_servers: str,
+    partitions_of: dict[str, list[int]],
+    decode: Callable[[bytes | None], object] | None = None,
+) -> RawConsume:
+    """A plain aiokafka consumer reads the topics from the start to the end; no processing,
+    or with DECODE only that per record (the decoding every analytics consumer starts with:
+    what any consumer that validates its input spends before it does anything else).
     PARTITIONS_OF: topic -> its partitions, as the producer learnt them."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None
@@ -90,6 +99,7 @@ async def raw_consume(bootstrap_servers: str, partitions_of: dict[str, list[int]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         records = size = 0
+        cpu_at_start = snapshot()  # reading /proc takes a while: before the clock
         started = time.perf_counter()
         remaining = {tp for tp, end in ends.items() if end > 0}
         while remaining:
@@ -97,11 +107,21 @@ async def raw_consume(bootstrap_servers: str, partitions_of: dict[str, list[int]
             for tp, batch in batches.items():
                 records += len(batch)
                 size += sum(len(r.value or b"") for r in batch)
+                if decode is not None:
+                    for r in batch:
+                        decode(r.value)
                 if batch[-1].offset + 1 >= ends[tp]:
                     remaining.discard(tp)
-        return RawConsume(records, size, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return RawConsume(records, size, seconds, CpuUse.between(cpu_at_start, snapshot()))
     finally:
         await consumer.stop()
+
+
+def decoder_of(consumers: Sequence[EventConsumer]) -> EventDecoder:
+    """One decoder for every contract the consumers read, as their own decoders decode them."""
+    contracts = {key: c for consumer in consumers for key, c in consumer.contracts.items()}
+    return EventDecoder(contracts.values())
 
 
 # --------------------------------------------------------------------------- analytics

@@ -1,8 +1,8 @@
 """The whole benchmark on one PostgreSQL server and one broker, and its report.
 
 Every figure is measured in the same run on the same servers: the broker's raw consume rate
-next to analytics' rate, so the ratio says what analytics costs on this machine whatever else
-is running on it.
+(and the same read with each event decoded) next to analytics' rate, so the ratio says what
+analytics costs on this machine whatever else is running on it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from services.analytics.bench.measure import (
     RawConsume,
     Steady,
     analytics_definition,
+    decoder_of,
     fanout,
     percentile,
     raw_consume,
@@ -78,6 +79,7 @@ class BenchResult:
     produced: Produced
     produce_seconds: float
     raw: RawConsume
+    decoded: RawConsume  # the same read, each event decoded and validated as analytics does
     analytics_events: int  # distinct events on the topics analytics reads
     applications: int  # (event, consumer) pairs applied
     consumers: int
@@ -108,6 +110,34 @@ class BenchResult:
     def share_of_raw(self) -> float:
         return self.analytics_rate / self.raw.rate if self.raw.rate else 0.0
 
+    def share_budget_line(self) -> str:
+        """What the share-of-raw target leaves per event, beside what reading, then reading and
+        decoding, cost in this run (the consumer process and the broker; PostgreSQL idles)."""
+        cpus = self.raw.cpu.cpus if self.raw.cpu else os.cpu_count() or 1
+        rate = self.raw.rate * TARGET_SHARE_OF_RAW
+        budget = cpus / rate * 1e6 if rate else 0.0
+
+        def cost(phase: RawConsume) -> str:
+            if phase.cpu is None:
+                return "not measured"
+            spent = phase.cpu.microseconds_per_event(phase.records)
+            return (
+                f"{spent['analytics'] + spent['broker']:,.1f} µs (consumer "
+                f"{spent['analytics']:,.1f}, broker {spent['broker']:,.1f})"
+            )
+
+        database = (
+            f"; the catch-up's PostgreSQL alone "
+            f"{self.cpu.microseconds_per_event(self.analytics_events)['PostgreSQL']:,.1f} µs"
+            if self.cpu
+            else ""
+        )
+        return (
+            f"{TARGET_SHARE_OF_RAW:.2f} of raw consume is {rate:,.0f} events/s: {budget:,.1f} µs "
+            f"of CPU per event on {cpus} CPUs for everything; reading cost "
+            f"{cost(self.raw)}, reading and decoding {cost(self.decoded)}{database}"
+        )
+
     def print(self, echo: Callable[[str], None] = click.echo) -> None:
         p = self.produced
         echo("")
@@ -124,6 +154,11 @@ class BenchResult:
         row("produce, batched, acks=all (all topics)", p.events, self.produce_seconds)
         row(
             "(a) raw consume, no processing (analytics' topics)", self.raw.records, self.raw.seconds
+        )
+        row(
+            "(a2) the same, each event decoded and validated",
+            self.decoded.records,
+            self.decoded.seconds,
         )
         row(
             f"(b) analytics catch-up, {self.processes} proc x {self.members} member"
@@ -150,6 +185,7 @@ class BenchResult:
         )
         if self.cpu:
             echo(self.cpu.line(self.analytics_events))
+        echo(self.share_budget_line())
         if self.processes > 1:
             echo(
                 f"    of the applications, {self.replica_applications:,} by the "
@@ -313,8 +349,10 @@ async def run_bench(
         # The inbox holds a row per application of the consumers that use it.
         inboxed = fanout([c for c in wired if not c.deduplicated_by_handler], province.topic_prefix)
         unconsumed = {t: n for t, n in produced.by_topic.items() if t not in consumed_topics}
-        raw = await raw_consume(
-            bootstrap_servers, {t: ps for t, ps in partitions.items() if t in consumed_topics}
+        read_partitions = {t: ps for t, ps in partitions.items() if t in consumed_topics}
+        raw = await raw_consume(bootstrap_servers, read_partitions)
+        decoded = await raw_consume(
+            bootstrap_servers, read_partitions, decode=decoder_of(wired).decode
         )
 
         progress = Progress()
@@ -408,6 +446,7 @@ async def run_bench(
         produced=produced,
         produce_seconds=produce_seconds,
         raw=raw,
+        decoded=decoded,
         analytics_events=expected_events,
         applications=applications,
         consumers=len(wired),

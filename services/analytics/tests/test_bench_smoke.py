@@ -63,6 +63,11 @@ async def test_tiny_bench_counts_every_event_and_answers_from_the_cells(
     assert read >= orgs + 2 * LEARNERS
     assert result.analytics_events == read
     assert result.raw.records == read
+    # The decoding read decodes every record it reads (an undecodable one would have raised).
+    assert result.decoded.records == read
+    assert result.decoded.bytes == result.raw.bytes
+    assert result.raw.cpu is not None and result.decoded.cpu is not None
+    assert result.decoded.cpu.seconds["analytics"] > 0
     assert result.applications >= read
     assert not {topic(OrgChanged), topic(StudentEnrolled), topic(HealthMeasured)} & set(
         result.unconsumed_topics
@@ -123,6 +128,8 @@ async def test_tiny_bench_counts_every_event_and_answers_from_the_cells(
     assert f"{result.analytics_events:,}" in text
     assert "aggregates: " in text and ": equal" in text
     assert "p99" in text and "EXPLAIN" in text
+    assert "(a2) the same, each event decoded and validated" in text
+    assert f"0.33 of raw consume is {result.raw.rate / 3:,.0f} events/s" in text
 
 
 async def test_bench_with_a_replica_process_and_two_members_per_group(
