@@ -73,7 +73,7 @@ class RawConsume:
     records: int
     bytes: int
     seconds: float
-    cpu: CpuUse | None = None  # the machine's CPU time over the read, by role
+    cpu: CpuUse  # the machine's CPU time over the read, by role
 
     @property
     def rate(self) -> float:

@@ -113,13 +113,11 @@ class BenchResult:
     def share_budget_line(self) -> str:
         """What the share-of-raw target leaves per event, beside what reading, then reading and
         decoding, cost in this run (the consumer process and the broker; PostgreSQL idles)."""
-        cpus = self.raw.cpu.cpus if self.raw.cpu else os.cpu_count() or 1
+        cpus = self.raw.cpu.cpus
         rate = self.raw.rate * TARGET_SHARE_OF_RAW
         budget = cpus / rate * 1e6 if rate else 0.0
 
         def cost(phase: RawConsume) -> str:
-            if phase.cpu is None:
-                return "not measured"
             spent = phase.cpu.microseconds_per_event(phase.records)
             return (
                 f"{spent['analytics'] + spent['broker']:,.1f} µs (consumer "
