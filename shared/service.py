@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream import AckPolicy
@@ -45,6 +43,7 @@ from shared.gc_tuning import tune_garbage_collector
 from shared.http.problems import install_problem_handlers
 from shared.kafka import EventProducer, ensure_topics
 from shared.observability import metrics
+from shared.observability.lag import monitor_lag
 from shared.observability.logging import configure_logging, reset_request_id, set_request_id
 from shared.outbox.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -227,63 +226,6 @@ def _document_publisher(broker: KafkaBroker, contract: type[EventData]) -> None:
     )
 
 
-async def _monitor_lag(
-    settings: ServiceSettings, service: str, consumers: list[EventConsumer]
-) -> None:
-    """Every few seconds: how far behind the end of each topic every consumer group is.
-
-    A broker without the admin API (the embedded one) fails every time: the first failure is
-    logged in full, later ones in one line, and the retries back off to ten minutes."""
-    failures = 0
-    while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-        probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-        try:
-            await admin.start()
-            await probe.start()
-            while True:
-                for consumer in consumers:
-                    await _record_lag(admin, probe, service, consumer)
-                failures = 0
-                await asyncio.sleep(5)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failures += 1
-            delay = min(30 * 2 ** (failures - 1), 600)
-            log.warning(
-                "lag monitor failed (%s); retrying in %d s",
-                type(exc).__name__,
-                delay,
-                exc_info=failures == 1,
-            )
-            await asyncio.sleep(delay)
-        finally:
-            with contextlib.suppress(Exception):
-                await probe.stop()
-            with contextlib.suppress(Exception):
-                await admin.close()
-
-
-async def _record_lag(
-    admin: AIOKafkaAdminClient, probe: AIOKafkaConsumer, service: str, consumer: EventConsumer
-) -> None:
-    committed = await admin.list_consumer_group_offsets(consumer.group_id)
-    partitions = [
-        TopicPartition(t, p)
-        for t in consumer.topics
-        for p in (probe.partitions_for_topic(t) or set())
-    ]
-    ends = await probe.end_offsets(partitions) if partitions else {}
-    per_topic: dict[str, int] = {}
-    for tp, end in ends.items():
-        done = committed.get(tp)
-        position = done.offset if done is not None and done.offset >= 0 else 0
-        per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(end - position, 0)
-    for topic, lag in per_topic.items():
-        metrics.CONSUMER_LAG.labels(service=service, group=consumer.group_id, topic=topic).set(lag)
-
-
 async def _prune_periodically(context: ServiceContext) -> None:
     """Hourly: drop published events, applied ids and idempotency answers past retention."""
     from shared.consumer.inbox import prune as prune_inbox
@@ -373,7 +315,9 @@ def create_service_app(
         for consumer in consumers:
             consumer.bind(context.pool, context.producer)
         await start_broker(broker)
-        lag_task = asyncio.create_task(_monitor_lag(settings, definition.name, consumers))
+        lag_task = asyncio.create_task(
+            monitor_lag(settings.kafka_bootstrap_servers, definition.name, consumers)
+        )
         prune_task = asyncio.create_task(_prune_periodically(context))
         if definition.on_started:
             await definition.on_started(context)
