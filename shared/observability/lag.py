@@ -6,6 +6,10 @@ through the group's coordinator, without joining the group (an idle member would
 partitions from the real ones). The admin client's way of asking the same thing is not
 answered by the embedded broker, so the gauge stayed empty under `make up`; this one is
 answered by it and by Apache Kafka alike.
+
+The topics' partitions come from an idle producer: `partitions_for` asks the broker about a
+topic it has not seen, while a consumer that subscribed to nothing answers only from the
+metadata it happens to hold (on Apache Kafka none, until its refresh five minutes later).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.consumer.runner import EventConsumer
 from shared.observability import metrics
@@ -38,18 +42,18 @@ def lag_by_topic(
 
 
 async def read_lag(
-    probe: AIOKafkaConsumer, reader: AIOKafkaConsumer, topics: Sequence[str]
+    probe: AIOKafkaProducer, reader: AIOKafkaConsumer, topics: Sequence[str]
 ) -> dict[str, int]:
     """The lag per topic of READER's group (a consumer started with that group id and never
-    subscribed) on TOPICS; PROBE (no group) reads the end offsets."""
+    subscribed) on TOPICS; PROBE (an idle producer) names the topics' partitions."""
     partitions = [
         TopicPartition(topic, partition)
         for topic in topics
-        for partition in probe.partitions_for_topic(topic) or ()
+        for partition in sorted(await probe.partitions_for(topic))
     ]
     if not partitions:
         return {}
-    ends = await probe.end_offsets(partitions)
+    ends = await reader.end_offsets(partitions)
     committed = {tp: await reader.committed(tp) for tp in partitions}
     return lag_by_topic(ends, committed)
 
@@ -62,7 +66,7 @@ async def monitor_lag(
     retries back off from 30 s to ten minutes."""
     failures = 0
     while True:
-        probe = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers)
+        probe = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
         readers = {
             c.group_id: AIOKafkaConsumer(
                 bootstrap_servers=bootstrap_servers, group_id=c.group_id, enable_auto_commit=False

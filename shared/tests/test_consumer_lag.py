@@ -81,7 +81,7 @@ async def test_the_lag_gauge_counts_what_the_group_has_not_committed(kafka) -> N
     )
     expected = {topics[0]: 1, topics[1]: 6}
 
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    probe = AIOKafkaProducer(bootstrap_servers=bootstrap)
     reader = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=consumer.group_id, enable_auto_commit=False
     )
