@@ -10,6 +10,7 @@ import uuid
 import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 
 from shared.consumer.runner import EventConsumer, IncomingEvent
 from shared.db.migrations import PLATFORM_MIGRATIONS, apply_migrations, load_migrations
@@ -25,8 +26,11 @@ pytestmark = pytest.mark.integration
 class Harness:
     """A consumer that adds `amount` to a per-thing total, wired to a real broker and DB."""
 
-    def __init__(self, url: str, bootstrap: str, *, fail_on: int | None = None) -> None:
+    def __init__(
+        self, url: str, bootstrap: str, *, fail_on: int | None = None, service: str = "test"
+    ) -> None:
         self.url = url
+        self.service = service
         self.bootstrap = bootstrap
         self.contract = make_contract()
         self.fail_on = fail_on
@@ -61,7 +65,7 @@ class Harness:
 
     async def start_consumer(self) -> None:
         self.consumer = EventConsumer(
-            service="test",
+            service=self.service,
             name=f"totals-{uuid.uuid4().hex[:6]}",
             contracts=[self.contract],
             handler=self.handler,
@@ -141,6 +145,47 @@ async def test_duplicates_count_once_and_poison_goes_to_the_dlq(fresh_db, kafka)
                 "SELECT count(*) FROM inbox WHERE consumer = $1", h.consumer.group_id
             )
         assert applied == 3  # a:5, b:7, a:2
+    finally:
+        await h.stop()
+
+
+async def test_each_applied_event_is_timed_once_from_its_time_to_the_commit(fresh_db, kafka):
+    """`eduhub_event_to_aggregate_seconds`: one observation per event applied; none for a
+    duplicate or a dead-lettered message."""
+    h = Harness(fresh_db, kafka.bootstrap_servers, service="test-timed")
+    await h.start()
+
+    def sample(suffix: str) -> float | None:
+        name = f"eduhub_event_to_aggregate_seconds_{suffix}"
+        return REGISTRY.get_sample_value(name, {"service": "test-timed"})
+
+    try:
+        first = h.envelope("a", 1)
+        await h.send(first, first, b"{not json", h.envelope("b", 2))
+
+        async def applied() -> bool:
+            return await h.totals() == {"a": 1, "b": 2}
+
+        waited = await eventually(applied)
+        await h.send(first)  # again, in a later batch: deduplicated by the inbox
+        # then a new event on the same key, so on the same partition after the duplicate
+        await h.send(h.envelope("a", 3))
+
+        async def settled() -> bool:
+            return await h.totals() == {"a": 4, "b": 2}
+
+        waited += await eventually(settled)
+
+        async def timed() -> bool:  # observed right after the commit the totals show
+            return (sample("count") or 0) >= 3
+
+        await eventually(timed, within=5)
+        await asyncio.sleep(0.5)  # anything observed late would show by now
+        assert sample("count") == 3
+        # each delay runs from the event's own time to its commit: not negative, and not
+        # longer than the test itself took
+        total = sample("sum")
+        assert total is not None and 0 <= total <= 3 * (waited + 5)
     finally:
         await h.stop()
 
