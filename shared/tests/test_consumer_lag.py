@@ -31,7 +31,8 @@ async def _never_called(conn: object, events: object) -> None:
 
 
 async def _committed_group(bootstrap: str, group: str, topics: list[str], commit: dict) -> None:
-    """A member of GROUP reads every record of TOPICS and commits COMMIT (partition -> offset)."""
+    """A member of GROUP on TOPICS, once it holds their partitions, commits COMMIT
+    (partition -> offset) as if it had applied the records before those offsets."""
     member = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
